@@ -1,11 +1,19 @@
-# renkei_test(NAME target LABELS l1 [l2...] SOURCES ... LIBS ...)
+# renkei_test(NAME [POSTGRES] LABELS l1 [l2...] SOURCES ... LIBS ...)
 # One GoogleTest binary per module; every test carries the module's issue-area labels so
-# that `ctest -L label` selects it.
+# that `ctest -L label` selects it. POSTGRES: the tests need the throwaway PostgreSQL server
+# (CTest fixture `postgres`, tests/postgres_fixture.cmake) and get its URL in
+# RENKEI_TEST_PG_URL; selecting such a test with -L starts the server automatically.
 function(renkei_test name)
-  cmake_parse_arguments(T "" "" "LABELS;SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "POSTGRES" "" "LABELS;SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main Threads::Threads)
+  set(props LABELS "${T_LABELS}")
+  if(T_POSTGRES)
+    list(APPEND props FIXTURES_REQUIRED postgres
+      ENVIRONMENT "RENKEI_TEST_PG_URL=${RENKEI_TEST_PG_URL}")
+  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS "${T_LABELS}"
+    PROPERTIES ${props}
     DISCOVERY_TIMEOUT 60)
 endfunction()

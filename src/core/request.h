@@ -84,6 +84,7 @@ struct Route {
   AuthRequirement auth = AuthRequirement::kToken;
   bool returns_patient_data = false;  // such routes must ask access/ (issue 3 walks the table)
   std::string summary;                // one line for docs and the CapabilityStatement
+  size_t max_body_bytes = 0;          // 0 = Limits::max_body_bytes; bulk loads set more
   std::function<Response(Request&)> handler;
 };
 
