@@ -1,0 +1,35 @@
+-- POST /fhir/Coverage/$verify-eligibility by insurance numbers, rotating over the insured
+-- persons listed in RENKEI_MEMBERS (lines "insurer,symbol,number,branch").
+local members = {}
+local token = os.getenv("RENKEI_TOKEN")
+for line in io.lines(os.getenv("RENKEI_MEMBERS")) do members[#members + 1] = line end
+local counter = 0
+local thread_offset = 0
+
+function setup(thread)
+  thread:set("thread_offset", math.random(1, #members))
+end
+
+local function param(name, value)
+  return string.format('{"name":"%s","valueString":"%s"}', name, value)
+end
+
+function request()
+  counter = counter + 1
+  local m = members[((thread_offset + counter * 7919) % #members) + 1]
+  local insurer, symbol, number, branch = m:match("([^,]*),([^,]*),([^,]*),([^,]*)")
+  local body = '{"resourceType":"Parameters","parameter":[' .. param("insurer", insurer) .. "," ..
+      param("symbol", symbol) .. "," .. param("number", number) .. "," .. param("branch", branch) .. "]}"
+  return wrk.format("POST", "/fhir/Coverage/$verify-eligibility", {
+    ["Authorization"] = "Bearer " .. token,
+    ["Content-Type"] = "application/fhir+json",
+  }, body)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d duration_s=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d non2xx=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end

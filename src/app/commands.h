@@ -1,0 +1,60 @@
+// The subcommands of the renkei binary. Each returns a process exit code and prints errors
+// to stderr; they are thin shells over the services.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/limits.h"
+
+namespace renkei::app {
+
+struct ServeOptions {
+  std::string db_url = "sqlite:renkei.db";
+  std::string listen = "127.0.0.1:8080";
+  std::string public_url;  // "" = derived from requests
+  int io_threads = 2;
+  int worker_threads = 16;
+  int db_pool = 16;
+  std::string tls_cert, tls_key, tls_client_ca;
+  std::string port_file;  // written with the bound port once listening (tests, port 0)
+  Limits limits;
+};
+int Serve(const ServeOptions& options);
+
+int Migrate(const std::string& db_url);
+
+struct SeedOptions {
+  std::string db_url;
+  std::string out_dir;
+  int patients = 1000;
+  int card_keys = -1;  // patients that get a card key pair written to disk; -1 = all
+};
+int Seed(const SeedOptions& options);
+
+struct TokenOptions {
+  std::string keys_dir;
+  std::string practitioner;
+  std::string facility;  // "" = the practitioner's facility in the manifest
+  std::string url;       // server base URL
+  std::string ca_file;
+  bool assertion_only = false;  // print the signed client assertion instead of exchanging it
+  int64_t assertion_lifetime = 240;  // seconds; negative makes an expired assertion (tests)
+  std::string key_file;              // sign with this JWK instead of the practitioner's own
+};
+int Token(const TokenOptions& options);
+
+struct CardSignOptions {
+  std::string keys_dir;
+  std::string patient;
+  std::string facility;
+  std::string purpose = "eligibility";
+  std::vector<std::string> categories;
+  int64_t age_seconds = 0;  // sign as if issued this many seconds ago (tests of staleness)
+};
+int CardSign(const CardSignOptions& options);
+
+int AuditVerify(const std::string& db_url);
+
+}  // namespace renkei::app
