@@ -8,12 +8,19 @@ function(renkei_test name)
   add_executable(${name} ${T_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main Threads::Threads)
-  set(props LABELS "${T_LABELS}")
-  if(T_POSTGRES)
-    list(APPEND props FIXTURES_REQUIRED postgres
-      ENVIRONMENT "RENKEI_TEST_PG_URL=${RENKEI_TEST_PG_URL}")
-  endif()
+  # Properties are applied to the discovered tests by a script CTest includes after the
+  # discovery output: list-valued properties (several LABELS) do not survive being passed
+  # through gtest_discover_tests(PROPERTIES ...), which splits them into separate arguments.
   gtest_discover_tests(${name}
-    PROPERTIES ${props}
+    TEST_LIST ${name}_TESTS
     DISCOVERY_TIMEOUT 60)
+  set(props "LABELS [==[${T_LABELS}]==]")
+  if(T_POSTGRES)
+    string(APPEND props
+      " FIXTURES_REQUIRED postgres ENVIRONMENT [==[RENKEI_TEST_PG_URL=${RENKEI_TEST_PG_URL}]==]")
+  endif()
+  set(script ${CMAKE_CURRENT_BINARY_DIR}/${name}_properties.cmake)
+  file(WRITE ${script}
+    "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES ${props})\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${script})
 endfunction()

@@ -43,7 +43,9 @@ Result<HttpResult> HttpRequest(std::string_view method, std::string_view url,
   std::string target = parsed->encoded_target().empty() ? "/" : std::string(parsed->encoded_target());
 
   http::request<http::string_body> req(http::string_to_verb(method), target, 11);
-  req.set(http::field::host, host);
+  // RFC 9110 §7.2: the port is part of Host unless it is the scheme's default.
+  const bool default_port = port == (tls ? "443" : "80");
+  req.set(http::field::host, default_port ? host : host + ":" + port);
   req.set(http::field::user_agent, "renkei-cli");
   for (const auto& [k, v] : headers) req.set(k, v);
   req.body() = std::string(body);

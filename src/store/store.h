@@ -103,8 +103,8 @@ struct AuditFilter {
   std::optional<std::string> patient_id;
   std::optional<std::string> facility_code;
   std::optional<std::string> purpose;
-  std::optional<TimePoint> since;
-  std::optional<TimePoint> until;
+  std::optional<TimePoint> since;  // recorded >= since
+  std::optional<TimePoint> until;  // recorded <= until
   size_t count = 100;
   int64_t before_seq = 0;  // 0 = newest first from the end; else entries with seq < before_seq
 };
@@ -167,7 +167,9 @@ class Transaction {
   // --- Audit log (append-only) ------------------------------------------------------------
   // The last entry (seq and hash), or nullopt for an empty log. In a write transaction this
   // also takes the chain lock (PostgreSQL: row lock on the chain head) so that appends from
-  // several servers serialize.
+  // several servers serialize. seq and hash come from the store's recorded chain head: if the
+  // log's last row was deleted or altered outside the store, only seq and hash are filled and
+  // the chain continues from the genuine head (audit::Verify then reports the damage).
   virtual Result<std::optional<AuditRow>> AuditTail() = 0;
   // Appends rows in order; each row.seq must be tail.seq + 1 (kConflict otherwise).
   virtual Status AppendAudit(const std::vector<AuditRow>& rows) = 0;
@@ -176,6 +178,9 @@ class Transaction {
   // Entries matching the filter, newest first.
   virtual Result<std::vector<AuditRow>> FindAudit(const AuditFilter& filter) = 0;
 
+  // Returns once the transaction is durable. SQLite write transactions that queue for the
+  // one writer are committed together (group commit): Commit() then waits for the shared
+  // COMMIT and reports its outcome.
   virtual Status Commit() = 0;
 };
 
@@ -189,6 +194,9 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // A thread must not hold two write transactions at once: on SQLite the second waits for the
+  // writer the first holds (kRetryable after a bounded wait). "sqlite::memory:" has a single
+  // connection, so there no two transactions of any mode may overlap on one thread.
   virtual Result<std::unique_ptr<Transaction>> Begin(TxMode mode) = 0;
   // Applies pending numbered migrations; idempotent. Returns the schema version after.
   virtual Result<int> Migrate() = 0;
@@ -197,8 +205,11 @@ class Store {
 };
 
 // Opens "sqlite:PATH" (also a bare path or "sqlite::memory:") or "postgresql://..." /
-// "postgres://...". Does not migrate. readers = pooled read connections (SQLite) or pool
-// size (PostgreSQL).
+// "postgres://..." (or a libpq keyword string, "host=... dbname=..."). Does not migrate.
+// readers = pooled read connections (SQLite) or pool size (PostgreSQL). SQLite takes the
+// option "?synchronous=normal" (durable across a process crash, not across power loss; the
+// default "full" fsyncs every commit). Errors: kInvalid (bad URL), kUnavailable (cannot open
+// or connect).
 Result<std::unique_ptr<Store>> Open(std::string_view url, int pool_size = 8);
 
 // Runs fn in a transaction and commits it, retrying kRetryable failures (PostgreSQL 40001 /

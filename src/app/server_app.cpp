@@ -1,0 +1,152 @@
+#include "app/server_app.h"
+
+#include <fstream>
+#include <iostream>
+
+#include "audit/audit_log.h"
+#include "audit/audit_routes.h"
+#include "auth/card.h"
+#include "auth/tokens.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "eligibility/eligibility_service.h"
+#include "fhir/capability.h"
+#include "fhir/operation_outcome.h"
+#include "http/server.h"
+#include "registry/principal_resolver.h"
+#include "registry/registry_kinds.h"
+#include "registry/resource_service.h"
+#include "store/store.h"
+
+namespace renkei::app {
+
+// Declaration order is construction order: each part refers only to parts above it.
+struct ServerApp::Parts {
+  ServeOptions options;
+  SystemClock clock;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<auth::TokenService> tokens;
+  std::unique_ptr<auth::CardVerifier> cards;
+  std::unique_ptr<registry::ResourceService> resources;
+  std::unique_ptr<eligibility::EligibilityService> eligibility;
+  RouteTable routes;
+};
+
+ServerApp::ServerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+ServerApp::~ServerApp() = default;
+
+const RouteTable& ServerApp::routes() const { return parts_->routes; }
+
+namespace {
+
+void Append(RouteTable& into, RouteTable from) {
+  for (auto& r : from) into.push_back(std::move(r));
+}
+
+// GET /fhir/metadata: generated from the final route table, so it lists exactly the
+// interactions that exist (STYLE.md habit 9).
+Route MetadataRoute(const RouteTable* routes, std::string public_url) {
+  Route r;
+  r.method = Method::kGet;
+  r.pattern = "/fhir/metadata";
+  r.interaction = Interaction::kCapabilities;
+  r.auth = AuthRequirement::kPublic;
+  r.summary = "The CapabilityStatement of this server";
+  r.handler = [routes, public_url](Request& req) {
+    const std::string& base = public_url.empty() ? req.base_url : public_url;
+    return Response::Json(200, json::Serialize(fhir::CapabilityStatementFrom(*routes, base, "0.1.0")));
+  };
+  return r;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) {
+  auto p = std::make_unique<Parts>();
+  p->options = options;
+  RK_ASSIGN_OR_RETURN(p->store, store::Open(options.db_url, options.db_pool));
+  RK_ASSIGN_OR_RETURN(int version, p->store->Migrate());
+  log::Info("store.ready", {{"engine", p->store->capabilities().engine}, {"schema_version", version}});
+
+  p->audit = std::make_unique<audit::AuditLog>(*p->store, p->clock);
+  store::Store* store = p->store.get();
+  auth::TokenOptions token_options;
+  token_options.public_base_url = options.public_url;
+  RK_ASSIGN_OR_RETURN(p->tokens, auth::TokenService::Create(
+                                     *p->store, *p->audit, p->clock,
+                                     [store](std::string_view practitioner, std::string_view facility) {
+                                       return registry::ResolvePrincipal(*store, practitioner, facility);
+                                     },
+                                     token_options));
+  p->cards = std::make_unique<auth::CardVerifier>(*p->store, p->clock);
+  p->resources = std::make_unique<registry::ResourceService>(
+      *p->store, *p->audit, p->clock, options.limits, registry::RegistryKinds());
+  p->eligibility = std::make_unique<eligibility::EligibilityService>(
+      *p->store, *p->audit, *p->cards, p->clock, options.limits);
+
+  // Operation routes ($verify-eligibility) come before the generic instance routes so the
+  // literal segment is registered first; the router prefers literals either way.
+  Append(p->routes, p->tokens->Routes());
+  Append(p->routes, p->eligibility->Routes());
+  Append(p->routes, audit::AuditRoutes(*p->store, *p->audit, p->clock));
+  Append(p->routes, p->resources->Routes());
+  p->routes.push_back(MetadataRoute(&p->routes, options.public_url));
+  return std::unique_ptr<ServerApp>(new ServerApp(std::move(p)));
+}
+
+int ServerApp::Run() {
+  Parts& p = *parts_;
+  http::ServerOptions so;
+  auto colon = p.options.listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "--listen must be HOST:PORT\n";
+    return 2;
+  }
+  so.host = p.options.listen.substr(0, colon);
+  try {
+    so.port = static_cast<uint16_t>(std::stoi(p.options.listen.substr(colon + 1)));
+  } catch (const std::exception&) {
+    std::cerr << "--listen must be HOST:PORT\n";
+    return 2;
+  }
+  so.io_threads = p.options.io_threads;
+  so.worker_threads = p.options.worker_threads;
+  so.limits = p.options.limits;
+  so.public_base_url = p.options.public_url;
+  if (!p.options.tls_cert.empty() || !p.options.tls_key.empty()) {
+    so.tls = http::TlsOptions{p.options.tls_cert, p.options.tls_key, p.options.tls_client_ca};
+  } else if (!p.options.tls_client_ca.empty()) {
+    std::cerr << "--tls-client-ca needs --tls-cert and --tls-key\n";
+    return 2;
+  }
+  auth::TokenService* tokens = p.tokens.get();
+  store::Store* store = p.store.get();
+  http::Server server(
+      so, p.routes,
+      [tokens](std::string_view bearer) { return tokens->VerifyAccessToken(bearer); },
+      [store]() -> Status {
+        RK_ASSIGN_OR_RETURN(auto tx, store->Begin(store::TxMode::kRead));
+        RK_ASSIGN_OR_RETURN(auto v, tx->GetSetting("schema_version_probe"));
+        (void)v;
+        return Ok();
+      });
+  if (auto s = server.Start(); !s.ok()) {
+    std::cerr << "cannot start: " << s.error().ToString() << "\n";
+    return 1;
+  }
+  if (!p.options.port_file.empty()) {
+    // Written to a temporary name and renamed, so readers never see a partial port.
+    const std::string tmp = p.options.port_file + ".tmp";
+    std::ofstream(tmp) << server.port() << "\n";
+    std::rename(tmp.c_str(), p.options.port_file.c_str());
+  }
+  log::Info("server.listening", {{"host", so.host}, {"port", static_cast<int>(server.port())},
+                                 {"tls", so.tls.has_value()},
+                                 {"mutual_tls", so.tls && !so.tls->client_ca_file.empty()}});
+  server.WaitForSignal();
+  log::Info("server.stopped");
+  return 0;
+}
+
+}  // namespace renkei::app

@@ -1,0 +1,164 @@
+#include "registry/patient_read_policy.h"
+
+#include <fmt/format.h>
+
+#include "fhir/validation.h"
+#include "registry/identifiers.h"
+
+namespace renkei::registry {
+namespace {
+
+Error Forbidden(std::string reason) {
+  return Error(ErrorCode::kForbidden, std::move(reason));
+}
+
+bool IsMinistry(const Principal& who) {
+  return who.facility_type == FacilityType::kMinistry;
+}
+bool IsInsurer(const Principal& who) {
+  return who.facility_type == FacilityType::kInsurer;
+}
+
+// Does the insurer with this number cover the patient (a Coverage naming both)?
+Result<bool> InsurerCoversPatient(store::Transaction& tx, std::string_view insurer_number,
+                                  std::string_view patient_id) {
+  RK_ASSIGN_OR_RETURN(auto org, InsurerOrganizationId(tx, insurer_number));
+  if (!org) return false;
+  store::SearchQuery q;
+  q.type = "Coverage";
+  q.criteria.push_back(
+      {"beneficiary", store::MatchOp::kEq, false, "", {fmt::format("Patient/{}", patient_id)}});
+  q.criteria.push_back(
+      {"payor", store::MatchOp::kEq, false, "", {fmt::format("Organization/{}", *org)}});
+  q.patient_id = std::string(patient_id);
+  q.count = 1;
+  q.include_total = false;
+  RK_ASSIGN_OR_RETURN(auto page, tx.Search(q));
+  return !page.rows.empty();
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> InsurerOrganizationId(store::Transaction& tx,
+                                                         std::string_view insurer_number) {
+  store::SearchQuery q;
+  q.type = "Organization";
+  q.criteria.push_back({"identifier",
+                        store::MatchOp::kEq,
+                        true,
+                        std::string(kInsurerNumberSystem),
+                        {std::string(insurer_number)}});
+  q.count = 1;
+  q.include_total = false;
+  RK_ASSIGN_OR_RETURN(auto page, tx.Search(q));
+  if (page.rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(page.rows[0].id);
+}
+
+Result<std::optional<std::string>> PayorInsurerNumber(store::Transaction& tx,
+                                                      const json::object& coverage) {
+  const json::array* payors = json::GetArray(coverage, "payor");
+  if (payors == nullptr || payors->empty() || !(*payors)[0].is_object()) {
+    return std::optional<std::string>();
+  }
+  const json::object& payor = (*payors)[0].get_object();
+  if (const json::object* ident = json::GetObject(payor, "identifier")) {
+    if (json::GetString(*ident, "system") == kInsurerNumberSystem) {
+      if (auto v = json::GetString(*ident, "value")) return std::optional<std::string>(*v);
+    }
+  }
+  auto ref = json::GetString(payor, "reference");
+  if (!ref) return std::optional<std::string>();
+  auto parsed = fhir::ParseReference(*ref);
+  if (!parsed || parsed->first != "Organization") return std::optional<std::string>();
+  RK_ASSIGN_OR_RETURN(auto row, tx.ReadCurrent("Organization", parsed->second));
+  if (!row || row->deleted) return std::optional<std::string>();
+  auto org = json::ParseObject(row->json, Limits{});
+  if (!org.ok()) return Error(ErrorCode::kInternal, "a stored Organization is not JSON");
+  if (const json::array* ids = json::GetArray(*org, "identifier")) {
+    for (const auto& id : *ids) {
+      if (!id.is_object()) continue;
+      if (json::GetString(id.get_object(), "system") == kInsurerNumberSystem) {
+        if (auto v = json::GetString(id.get_object(), "value"))
+          return std::optional<std::string>(*v);
+      }
+    }
+  }
+  return std::optional<std::string>();
+}
+
+Result<std::string> DecidePatientRead(const Principal& who, store::Transaction& tx,
+                                      const store::ResourceRow& row) {
+  if (who.kind == PrincipalKind::kPatient) {
+    if (!who.subject.empty() && who.subject == row.patient_id) return std::string("PATRQT");
+    return Forbidden("patients may read only their own records");
+  }
+  if (IsMinistry(who)) return std::string("HOPERAT");
+  if (IsInsurer(who)) {
+    if (row.type == "Coverage") {
+      auto coverage = json::ParseObject(row.json, Limits{});
+      if (!coverage.ok()) return Error(ErrorCode::kInternal, "a stored Coverage is not JSON");
+      RK_ASSIGN_OR_RETURN(auto number, PayorInsurerNumber(tx, *coverage));
+      if (number && *number == who.facility_code) return std::string("COVERAGE");
+    } else if (row.type == "Patient") {
+      RK_ASSIGN_OR_RETURN(bool covers, InsurerCoversPatient(tx, who.facility_code, row.patient_id));
+      if (covers) return std::string("COVERAGE");
+    }
+    return Forbidden("insurers may read only the records of the people they insure");
+  }
+  if (who.qualification == Qualification::kClerk) {
+    return Forbidden("clerks may verify eligibility but not read patient records");
+  }
+  if (who.kind == PrincipalKind::kPractitioner && IsClinicallyQualified(who.qualification)) {
+    return std::string("TREAT");
+  }
+  return Forbidden("only qualified staff may read patient records");
+}
+
+Status CheckPatientSearch(const Principal& who) {
+  if (who.kind == PrincipalKind::kPatient || IsMinistry(who) || IsInsurer(who)) return Ok();
+  if (who.qualification == Qualification::kClerk) {
+    return Forbidden("clerks may verify eligibility but not read patient records");
+  }
+  if (who.kind == PrincipalKind::kPractitioner && IsClinicallyQualified(who.qualification)) {
+    return Ok();
+  }
+  return Forbidden("only qualified staff may read patient records");
+}
+
+Result<std::optional<std::vector<store::Criterion>>> CoverageSearchScope(const Principal& who,
+                                                                         store::Transaction& tx) {
+  using Scope = std::optional<std::vector<store::Criterion>>;
+  if (!IsInsurer(who)) return Scope(std::vector<store::Criterion>());
+  RK_ASSIGN_OR_RETURN(auto org, InsurerOrganizationId(tx, who.facility_code));
+  if (!org) return Scope();
+  std::vector<store::Criterion> criteria;
+  criteria.push_back(
+      {"payor", store::MatchOp::kEq, false, "", {fmt::format("Organization/{}", *org)}});
+  return Scope(std::move(criteria));
+}
+
+Status DirectoryWritePolicy(WriteContext& ctx, const json::object&) {
+  if (IsMinistry(ctx.who)) return Ok();
+  return Forbidden("only the ministry maintains the facility and practitioner registry");
+}
+
+Result<std::string> DirectoryReadPolicy(const Principal&, store::Transaction&,
+                                        const store::ResourceRow&) {
+  return std::string("HOPERAT");
+}
+
+Status PatientWritePolicy(WriteContext& ctx, const json::object&) {
+  if (IsMinistry(ctx.who) || IsInsurer(ctx.who)) return Ok();
+  return Forbidden("only insurers and the ministry register patients");
+}
+
+Status CoverageWritePolicy(WriteContext& ctx, const json::object& resource) {
+  if (IsMinistry(ctx.who)) return Ok();
+  if (!IsInsurer(ctx.who)) return Forbidden("only insurers and the ministry write Coverage");
+  RK_ASSIGN_OR_RETURN(auto number, PayorInsurerNumber(ctx.tx, resource));
+  if (number && *number == ctx.who.facility_code) return Ok();
+  return Forbidden("an insurer may write only Coverage whose payor is its own insurer number");
+}
+
+}  // namespace renkei::registry

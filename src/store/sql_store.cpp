@@ -1,0 +1,510 @@
+#include "store/sql_store.h"
+
+#include <array>
+#include <deque>
+#include <limits>
+#include <utility>
+
+#include "core/crypto.h"
+
+namespace renkei::store {
+namespace internal {
+namespace {
+
+using sql::Param;
+
+// Search pages: current rows joined with their version's JSON.
+constexpr std::string_view kResourceCols =
+    "r.patient_id, r.type, r.id, r.version, r.last_updated, r.deleted, v.json";
+constexpr std::string_view kJoinJson =
+    " JOIN resource_versions v ON v.patient_id = r.patient_id AND v.type = r.type AND "
+    "v.id = r.id AND v.version = r.version";
+
+constexpr std::string_view kReadCurrent =
+    "SELECT r.patient_id, r.type, r.id, r.version, r.last_updated, r.deleted, v.json "
+    "FROM resource_locator l JOIN resources r "
+    "ON r.patient_id = l.patient_id AND r.type = l.type AND r.id = l.id "
+    "JOIN resource_versions v ON v.patient_id = r.patient_id AND v.type = r.type AND "
+    "v.id = r.id AND v.version = r.version "
+    "WHERE l.type = $1 AND l.id = $2";
+constexpr std::string_view kReadVersion =
+    "SELECT r.patient_id, r.type, r.id, r.version, r.last_updated, r.deleted, r.json "
+    "FROM resource_locator l JOIN resource_versions r "
+    "ON r.patient_id = l.patient_id AND r.type = l.type AND r.id = l.id "
+    "WHERE l.type = $1 AND l.id = $2 AND r.version = $3";
+constexpr std::string_view kHistory =
+    "SELECT r.patient_id, r.type, r.id, r.version, r.last_updated, r.deleted, r.json "
+    "FROM resource_locator l JOIN resource_versions r "
+    "ON r.patient_id = l.patient_id AND r.type = l.type AND r.id = l.id "
+    "WHERE l.type = $1 AND l.id = $2 AND r.version < $3 ORDER BY r.version DESC LIMIT $4";
+constexpr std::string_view kLocate =
+    "SELECT r.patient_id, r.version FROM resource_locator l JOIN resources r "
+    "ON r.patient_id = l.patient_id AND r.type = l.type AND r.id = l.id "
+    "WHERE l.type = $1 AND l.id = $2";
+constexpr std::string_view kLocateOwner =
+    "SELECT patient_id FROM resource_locator WHERE type = $1 AND id = $2";
+constexpr std::string_view kUpdateCurrent =
+    "UPDATE resources SET version = $4, last_updated = $5, deleted = $6 "
+    "WHERE patient_id = $1 AND type = $2 AND id = $3";
+constexpr std::string_view kInsertLocator =
+    "INSERT INTO resource_locator (type, id, patient_id) VALUES ($1, $2, $3)";
+constexpr std::string_view kInsertCurrent =
+    "INSERT INTO resources (patient_id, type, id, version, last_updated, deleted) "
+    "VALUES ($1, $2, $3, $4, $5, $6)";
+constexpr std::string_view kInsertVersion =
+    "INSERT INTO resource_versions (patient_id, type, id, version, last_updated, deleted, json) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr std::string_view kDeleteTerms =
+    "DELETE FROM search_index WHERE patient_id = $1 AND type = $2 AND id = $3";
+constexpr std::string_view kDeleteVersions =
+    "DELETE FROM resource_versions WHERE patient_id = $1 AND type = $2 AND id = $3";
+constexpr std::string_view kDeleteCurrent =
+    "DELETE FROM resources WHERE patient_id = $1 AND type = $2 AND id = $3";
+constexpr std::string_view kDeleteLocator =
+    "DELETE FROM resource_locator WHERE type = $1 AND id = $2";
+
+// Terms are inserted kTermChunk rows per statement (one round trip on PostgreSQL); the texts
+// for 1..kTermChunk rows are built once.
+constexpr size_t kTermChunk = 16;
+const std::array<std::string, kTermChunk + 1>& TermInsertTexts() {
+  static const auto texts = [] {
+    std::array<std::string, kTermChunk + 1> out;
+    for (size_t n = 1; n <= kTermChunk; ++n) {
+      std::string s =
+          "INSERT INTO search_index (patient_id, type, id, param, system, value) VALUES ";
+      for (size_t i = 0; i < n; ++i) {
+        size_t b = i * 6;
+        if (i > 0) s += ", ";
+        s += "(";
+        for (size_t k = 1; k <= 6; ++k) {
+          if (k > 1) s += ", ";
+          s += "$" + std::to_string(b + k);
+        }
+        s += ")";
+      }
+      // A term listed twice (two identifiers with one value) is one row.
+      s += " ON CONFLICT DO NOTHING";
+      out[n] = std::move(s);
+    }
+    return out;
+  }();
+  return texts;
+}
+
+int64_t Micros(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+TimePoint FromMicros(int64_t us) {
+  return TimePoint(std::chrono::microseconds(us));
+}
+
+ResourceRow ResourceFrom(const sql::Row& row) {
+  ResourceRow r;
+  r.patient_id = row.Text(0);
+  r.type = row.Text(1);
+  r.id = row.Text(2);
+  r.version = row.Int(3);
+  r.last_updated = FromMicros(row.Int(4));
+  r.deleted = row.Int(5) != 0;
+  r.json = row.Text(6);
+  return r;
+}
+
+// Builds one statement's text and parameters. Parameters that are computed here (prefix
+// bounds, cursor parts) are kept in owned_ so the views stay valid.
+class Builder {
+ public:
+  std::string Add(Param p) {
+    params_.push_back(p);
+    return "$" + std::to_string(params_.size());
+  }
+  std::string AddOwned(std::string value) {
+    owned_.push_back(std::move(value));
+    return Add(Param(std::string_view(owned_.back())));
+  }
+  std::vector<Param>& params() { return params_; }
+
+ private:
+  std::vector<Param> params_;
+  std::deque<std::string> owned_;
+};
+
+std::string ValueCondition(Builder& b, MatchOp op, const std::string& value) {
+  switch (op) {
+    case MatchOp::kEq:
+      return "s.value = " + b.Add(value);
+    case MatchOp::kPrefix: {
+      // A byte range instead of LIKE: no escaping, no collation surprises, and an index
+      // range scan on both engines.
+      std::string lo = b.Add(value);
+      return "(s.value >= " + lo + " AND s.value < " + b.AddOwned(sql::PrefixUpperBound(value)) +
+             ")";
+    }
+    case MatchOp::kLt:
+      return "s.value < " + b.Add(value);
+    case MatchOp::kLe:
+      return "s.value <= " + b.Add(value);
+    case MatchOp::kGt:
+      return "s.value > " + b.Add(value);
+    case MatchOp::kGe:
+      return "s.value >= " + b.Add(value);
+  }
+  return "1 = 0";
+}
+
+std::string TermCondition(Builder& b, const Criterion& c) {
+  std::string cond = "s.param = " + b.Add(c.param);
+  if (c.has_system) cond += " AND s.system = " + b.Add(c.system);
+  if (c.values.empty()) return cond;  // any value: the resource has the parameter at all
+  if (c.op == MatchOp::kEq && c.values.size() > 1) {
+    cond += " AND s.value IN (";
+    for (size_t i = 0; i < c.values.size(); ++i) {
+      if (i > 0) cond += ", ";
+      cond += b.Add(c.values[i]);
+    }
+    return cond + ")";
+  }
+  cond += " AND (";
+  for (size_t i = 0; i < c.values.size(); ++i) {
+    if (i > 0) cond += " OR ";
+    cond += ValueCondition(b, c.op, c.values[i]);
+  }
+  return cond + ")";
+}
+
+// Cursor: base64url of "i:<id>" (id order) or "t:<micros>:<id>" (newest first).
+std::string EncodeCursor(const ResourceRow& last, bool newest_first) {
+  std::string raw = newest_first ? "t:" + std::to_string(Micros(last.last_updated)) + ":" + last.id
+                                 : "i:" + last.id;
+  return crypto::Base64UrlEncode(raw);
+}
+
+struct Cursor {
+  int64_t micros = 0;
+  std::string id;
+};
+
+Result<Cursor> DecodeCursor(std::string_view text, bool newest_first) {
+  auto bad = Error(ErrorCode::kInvalid, "invalid paging cursor");
+  auto raw = crypto::Base64UrlDecode(text);
+  if (!raw || raw->size() < 2) return bad;
+  Cursor c;
+  if (!newest_first) {
+    if (raw->compare(0, 2, "i:") != 0) return bad;
+    c.id = raw->substr(2);
+    return c;
+  }
+  if (raw->compare(0, 2, "t:") != 0) return bad;
+  size_t colon = raw->find(':', 2);
+  if (colon == std::string::npos || colon == 2) return bad;
+  std::string num = raw->substr(2, colon - 2);
+  for (char ch : num) {
+    if ((ch < '0' || ch > '9') && ch != '-') return bad;
+  }
+  try {
+    c.micros = std::stoll(num);
+  } catch (...) {
+    return bad;
+  }
+  c.id = raw->substr(colon + 1);
+  return c;
+}
+
+}  // namespace
+
+SqlTransaction::SqlTransaction(sql::Database& db, sql::Lease lease, TxMode mode)
+    : db_(db), lease_(std::move(lease)), mode_(mode) {}
+
+SqlTransaction::~SqlTransaction() {
+  // No Commit: roll back (the lease then returns the connection to its pool).
+  if (!done_) (void)lease_->Rollback();
+}
+
+Status SqlTransaction::Usable(bool write) {
+  if (done_) return Error(ErrorCode::kInternal, "transaction already finished");
+  if (failure_) return *failure_;
+  if (write && mode_ != TxMode::kWrite) {
+    return Error(ErrorCode::kInternal, "write in a read transaction");
+  }
+  return Ok();
+}
+
+Status SqlTransaction::Poison(Error e) {
+  if (!failure_) failure_ = e;
+  return e;
+}
+
+Result<int64_t> SqlTransaction::Exec(std::string_view text, const Param* params, size_t n) {
+  RK_TRY(Usable(true));
+  auto r = lease_->Exec(text, params, n);
+  if (!r.ok()) return Poison(std::move(r).error()).error();
+  return r;
+}
+
+Status SqlTransaction::Query(std::string_view text, const Param* params, size_t n,
+                             const sql::RowFn& on_row) {
+  RK_TRY(Usable(false));
+  Status s = lease_->Query(text, params, n, on_row);
+  if (!s.ok()) return Poison(std::move(s).error());
+  return s;
+}
+
+Status SqlTransaction::Commit() {
+  RK_TRY(Usable(false));
+  Status s = lease_->Commit();
+  if (!s.ok()) (void)lease_->Rollback();
+  done_ = true;
+  // Give the connection back now (for SQLite's writer: release the write lock), not when
+  // the caller gets round to destroying the object.
+  lease_ = sql::Lease();
+  return s;
+}
+
+Result<std::optional<ResourceRow>> SqlTransaction::ReadCurrent(std::string_view type,
+                                                               std::string_view id) {
+  std::optional<ResourceRow> out;
+  RK_TRY(Query(kReadCurrent, {type, id}, [&](const sql::Row& row) { out = ResourceFrom(row); }));
+  return out;
+}
+
+Result<std::optional<ResourceRow>> SqlTransaction::ReadVersion(std::string_view type,
+                                                               std::string_view id,
+                                                               int64_t version) {
+  std::optional<ResourceRow> out;
+  RK_TRY(Query(kReadVersion, {type, id, version},
+               [&](const sql::Row& row) { out = ResourceFrom(row); }));
+  return out;
+}
+
+Result<std::vector<ResourceRow>> SqlTransaction::History(std::string_view type, std::string_view id,
+                                                         size_t count, int64_t before_version) {
+  std::vector<ResourceRow> out;
+  int64_t before = before_version > 0 ? before_version : std::numeric_limits<int64_t>::max();
+  RK_TRY(Query(kHistory, {type, id, before, sql::SqlLimit(count)},
+               [&](const sql::Row& row) { out.push_back(ResourceFrom(row)); }));
+  return out;
+}
+
+Result<int64_t> SqlTransaction::WriteResource(const ResourceRow& row,
+                                              const std::vector<IndexTerm>& terms,
+                                              std::optional<int64_t> expected_version) {
+  RK_TRY(Usable(true));
+  if (row.type.empty() || row.id.empty()) {
+    return Error(ErrorCode::kInvalid, "a stored resource needs a type and an id");
+  }
+  std::optional<std::pair<std::string, int64_t>> current;
+  RK_TRY(Query(kLocate, {row.type, row.id},
+               [&](const sql::Row& r) { current.emplace(std::string(r.Text(0)), r.Int(1)); }));
+  int64_t current_version = current ? current->second : 0;
+  if (expected_version && *expected_version != current_version) {
+    return Error(ErrorCode::kConflict, "version conflict: expected " +
+                                           std::to_string(*expected_version) + ", current " +
+                                           std::to_string(current_version));
+  }
+  if (current && current->first != row.patient_id) {
+    return Error(ErrorCode::kConflict, "the owning patient of a resource cannot change");
+  }
+  int64_t version = current_version + 1;
+  int64_t updated = Micros(row.last_updated);
+  int64_t deleted = row.deleted ? 1 : 0;
+  if (current) {
+    RK_TRY(Exec(kUpdateCurrent, {row.patient_id, row.type, row.id, version, updated, deleted}));
+    RK_TRY(Exec(kDeleteTerms, {row.patient_id, row.type, row.id}));
+  } else {
+    auto r = Exec(kInsertLocator, {row.type, row.id, row.patient_id});
+    if (!r.ok()) {
+      // Another transaction created the same id after our snapshot (PostgreSQL only; SQLite
+      // has one writer). Retrying sees it and decides update vs. conflict properly.
+      if (r.error().code() == ErrorCode::kConflict) {
+        Error e(ErrorCode::kRetryable, "concurrent create of the same resource");
+        failure_ = e;
+        return e;
+      }
+      return std::move(r).error();
+    }
+    RK_TRY(Exec(kInsertCurrent, {row.patient_id, row.type, row.id, version, updated, deleted}));
+  }
+  RK_TRY(Exec(kInsertVersion,
+              {row.patient_id, row.type, row.id, version, updated, deleted, row.json}));
+
+  const auto& texts = TermInsertTexts();
+  std::vector<Param> params;
+  params.reserve(kTermChunk * 6);
+  for (size_t start = 0; start < terms.size(); start += kTermChunk) {
+    size_t n = std::min(kTermChunk, terms.size() - start);
+    params.clear();
+    for (size_t i = start; i < start + n; ++i) {
+      params.insert(params.end(),
+                    {Param(row.patient_id), Param(row.type), Param(row.id), Param(terms[i].param),
+                     Param(terms[i].system), Param(terms[i].value)});
+    }
+    RK_TRY(Exec(texts[n], params.data(), params.size()));
+  }
+  return version;
+}
+
+Status SqlTransaction::PurgeResource(std::string_view type, std::string_view id) {
+  RK_TRY(Usable(true));
+  std::optional<std::string> owner;
+  RK_TRY(
+      Query(kLocateOwner, {type, id}, [&](const sql::Row& r) { owner = std::string(r.Text(0)); }));
+  if (!owner) return Ok();
+  RK_TRY(Exec(kDeleteTerms, {*owner, type, id}));
+  RK_TRY(Exec(kDeleteVersions, {*owner, type, id}));
+  RK_TRY(Exec(kDeleteCurrent, {*owner, type, id}));
+  RK_TRY(Exec(kDeleteLocator, {type, id}));
+  return Ok();
+}
+
+Result<SearchPage> SqlTransaction::Search(const SearchQuery& query) {
+  RK_TRY(Usable(false));
+  Builder b;
+  std::string type_param = b.Add(query.type);
+  std::string where = "r.type = " + type_param + " AND r.deleted = 0";
+  std::string patient_param;
+  if (query.patient_id) {
+    patient_param = b.Add(*query.patient_id);
+    where += " AND r.patient_id = " + patient_param;
+  }
+  for (size_t i = 0; i < query.criteria.size(); ++i) {
+    const Criterion& c = query.criteria[i];
+    if (i == 0) {
+      // The first criterion drives the query from the value index (type, param, value), so
+      // a selective search never scans all resources of the type.
+      where +=
+          " AND (r.patient_id, r.type, r.id) IN (SELECT s.patient_id, s.type, s.id "
+          "FROM search_index s WHERE s.type = " +
+          type_param;
+      if (query.patient_id) where += " AND s.patient_id = " + patient_param;
+      where += " AND " + TermCondition(b, c) + ")";
+    } else {
+      where +=
+          " AND EXISTS (SELECT 1 FROM search_index s WHERE s.patient_id = r.patient_id "
+          "AND s.type = r.type AND s.id = r.id AND " +
+          TermCondition(b, c) + ")";
+    }
+  }
+
+  SearchPage page;
+  if (query.include_total) {
+    int64_t total = 0;
+    RK_TRY(Query("SELECT COUNT(*) FROM resources r WHERE " + where, b.params(),
+                 [&](const sql::Row& row) { total = row.Int(0); }));
+    page.total = total;
+  }
+  if (query.count == 0) return page;
+
+  std::string text = "SELECT ";
+  text += kResourceCols;
+  text += " FROM resources r";
+  text += kJoinJson;
+  text += " WHERE " + where;
+  if (!query.after.empty()) {
+    RK_ASSIGN_OR_RETURN(Cursor cursor, DecodeCursor(query.after, query.newest_first));
+    if (query.newest_first) {
+      std::string t = b.Add(cursor.micros);
+      std::string id = b.AddOwned(cursor.id);
+      text +=
+          " AND (r.last_updated < " + t + " OR (r.last_updated = " + t + " AND r.id < " + id + "))";
+    } else {
+      text += " AND r.id > " + b.AddOwned(cursor.id);
+    }
+  }
+  text += query.newest_first ? " ORDER BY r.last_updated DESC, r.id DESC" : " ORDER BY r.id";
+  // One row more than the page tells whether another page follows.
+  text += " LIMIT " + b.Add(sql::SqlLimit(query.count) + 1);
+  RK_TRY(Query(text, b.params(),
+               [&](const sql::Row& row) { page.rows.push_back(ResourceFrom(row)); }));
+  if (page.rows.size() > static_cast<size_t>(sql::SqlLimit(query.count))) {
+    page.rows.pop_back();
+    page.next_cursor = EncodeCursor(page.rows.back(), query.newest_first);
+  }
+  return page;
+}
+
+}  // namespace internal
+
+namespace {
+
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
+
+  Result<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
+    RK_ASSIGN_OR_RETURN(sql::Lease lease, db_->Acquire(mode));
+    RK_TRY(lease->Begin(mode));
+    return std::unique_ptr<Transaction>(
+        std::make_unique<internal::SqlTransaction>(*db_, std::move(lease), mode));
+  }
+
+  Result<int> Migrate() override {
+    RK_ASSIGN_OR_RETURN(sql::Lease lease, db_->Acquire(TxMode::kWrite));
+    RK_TRY(lease->Begin(TxMode::kWrite));
+    auto result = MigrateIn(*lease);
+    if (!result.ok()) {
+      (void)lease->Rollback();
+      return result;
+    }
+    Status s = lease->Commit();
+    if (!s.ok()) {
+      (void)lease->Rollback();
+      return std::move(s).error();
+    }
+    return result;
+  }
+
+  Result<int> SchemaVersion() override {
+    RK_ASSIGN_OR_RETURN(sql::Lease lease, db_->Acquire(TxMode::kRead));
+    RK_TRY(lease->Begin(TxMode::kRead));
+    auto result = VersionIn(*lease);
+    (void)lease->Rollback();
+    return result;
+  }
+
+  const Capabilities& capabilities() const override { return db_->capabilities(); }
+
+ private:
+  Result<int> VersionIn(sql::Connection& conn) {
+    int64_t exists = 0;
+    RK_TRY(conn.Query(db_->table_exists_sql(), {"schema_version"},
+                      [&](const sql::Row& row) { exists = row.Int(0); }));
+    if (exists == 0) return 0;
+    int64_t version = 0;
+    RK_TRY(conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_version", {},
+                      [&](const sql::Row& row) { version = row.Int(0); }));
+    return static_cast<int>(version);
+  }
+
+  Result<int> MigrateIn(sql::Connection& conn) {
+    RK_TRY(conn.LockForMigration());
+    RK_TRY(
+        conn.ExecScript("CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
+                        "name text NOT NULL, applied bigint NOT NULL)"));
+    RK_ASSIGN_OR_RETURN(int version, VersionIn(conn));
+    int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    for (const sql::Migration& m : sql::MigrationsFor(db_->migration_engine())) {
+      if (m.version <= version) continue;
+      Status s = conn.ExecScript(m.sql);
+      if (!s.ok()) {
+        return Error(s.error().code(),
+                     "migration " + std::string(m.name) + " failed: " + s.error().message());
+      }
+      RK_TRY(conn.Exec("INSERT INTO schema_version (version, name, applied) VALUES ($1, $2, $3)",
+                       {m.version, m.name, now}));
+      version = m.version;
+    }
+    return version;
+  }
+
+  std::unique_ptr<sql::Database> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> MakeSqlStore(std::unique_ptr<sql::Database> db) {
+  return std::make_unique<SqlStore>(std::move(db));
+}
+
+}  // namespace renkei::store
