@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <charconv>
+#include <optional>
 #include <ctime>
 
 namespace renkei::http {
@@ -81,11 +82,38 @@ void AppendNumber(std::string& out, size_t n) {
   out.append(buf, end);
 }
 
+// FHIR clients (and curl) send token searches like `identifier=system|code` and JP-CLINS
+// bundle identifiers `facility^year^id` without percent-encoding, although RFC 3986 does not
+// allow `|` or `^` in a query. Such characters of the query are encoded before a second parse,
+// so the common form works while the path stays strict.
+std::optional<std::string> EncodeLaxQuery(std::string_view target) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  static constexpr std::string_view kLax = "|^\"{}`<>[]\\";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out(target.substr(0, q + 1));
+  bool changed = false;
+  for (char c : target.substr(q + 1)) {
+    if (kLax.find(c) != std::string_view::npos) {
+      out += '%';
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[static_cast<unsigned char>(c) & 15];
+      changed = true;
+    } else {
+      out += c;
+    }
+  }
+  if (!changed) return std::nullopt;
+  return out;
+}
+
 }  // namespace
 
 Status ParseTarget(std::string_view target, std::string& path,
                    std::vector<std::pair<std::string, std::string>>& query) {
   auto parsed = boost::urls::parse_origin_form(target);
+  std::optional<std::string> lax;
+  if (!parsed && (lax = EncodeLaxQuery(target))) parsed = boost::urls::parse_origin_form(*lax);
   if (!parsed) return MakeError(ErrorCode::kInvalid, "malformed request target");
   boost::urls::url_view url = *parsed;
   path.clear();

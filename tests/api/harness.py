@@ -27,8 +27,10 @@ def run(args, check=True, timeout=600):
 
 
 def _pg_url_with_db(base_url, dbname):
+    # urlunsplit would drop the empty authority of "postgresql:///db?host=/socket/dir".
     parts = urllib.parse.urlsplit(base_url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, ""))
+    query = ("?" + parts.query) if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}/{dbname}{query}"
 
 
 class Database:

@@ -98,13 +98,14 @@ class RateLimitTest(ServerTestCase):
     extra_args = ("--rate", "5", "--burst", "5")
 
     def test_rate_limit_is_429_with_retry_after(self):
-        statuses = [self.server.get("/healthz").status for _ in range(40)]
+        # /healthz, /readyz and /metrics are exempt (probes); /fhir/metadata is public and limited.
+        statuses = [self.server.get("/fhir/metadata").status for _ in range(40)]
         self.assertIn(429, statuses)
         limited = next(i for i, s in enumerate(statuses) if s == 429)
         self.assertTrue(all(s == 200 for s in statuses[:limited]))
         r = None
         for _ in range(40):
-            r = self.server.get("/healthz")
+            r = self.server.get("/fhir/metadata")
             if r.status == 429:
                 self.assertIn("Retry-After", r.headers)
                 self.assertEqual(r.json()["resourceType"], "OperationOutcome")

@@ -183,4 +183,19 @@ TEST(WireTest, HostValidation) {
 }
 
 }  // namespace
+// FHIR token searches and JP-CLINS bundle identifiers are commonly sent with raw | and ^.
+TEST(ParseTargetTest, AcceptsRawPipeAndCaretInTheQueryOnly) {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;
+  ASSERT_TRUE(ParseTarget("/fhir/Patient?identifier=http://x/y|01130012::1:00&b=1310000011^2026^a1",
+                          path, query)
+                  .ok());
+  EXPECT_EQ(path, "/fhir/Patient");
+  ASSERT_EQ(query.size(), 2u);
+  EXPECT_EQ(query[0].second, "http://x/y|01130012::1:00");
+  EXPECT_EQ(query[1].second, "1310000011^2026^a1");
+  EXPECT_FALSE(ParseTarget("/fhir/Pat|ient", path, query).ok());
+}
+
 }  // namespace renkei::http
+
