@@ -5,7 +5,8 @@
 #   - POST /fhir/Coverage/$verify-eligibility (by insurance numbers, audited),
 #   - nginx serving a 225-byte static JSON file (the HTTP limit of the machine).
 # Usage: bench/http_bench.sh [PATIENTS]   (default 1000000; the dataset is cached in
-# bench/data/ and reused). Environment: DURATION (default 30s), CONNECTIONS (32), THREADS (2).
+# bench/data/ and reused). Environment: DURATION (default 30s), CONNECTIONS (32), THREADS (2),
+# RENKEI_BIN (an existing binary).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 patients=${1:-1000000}
@@ -16,8 +17,13 @@ data="$root/bench/data/p$patients"
 build="$root/build-bench"
 
 bash "$root/scripts/install-deps.sh" test
-bash "$root/scripts/build.sh" "$build" -DCMAKE_BUILD_TYPE=Release -DRENKEI_BUILD_TESTS=OFF -DRENKEI_BUILD_BENCH=OFF
-renkei="$build/src/app/renkei"
+# RENKEI_BIN: benchmark an existing binary instead of building a Release one.
+if [ -n "${RENKEI_BIN:-}" ]; then
+  renkei=$RENKEI_BIN
+else
+  bash "$root/scripts/build.sh" "$build" -DCMAKE_BUILD_TYPE=Release -DRENKEI_BUILD_TESTS=OFF -DRENKEI_BUILD_BENCH=OFF
+  renkei="$build/src/app/renkei"
+fi
 
 mkdir -p "$data"
 if [ ! -f "$data/renkei.db" ]; then

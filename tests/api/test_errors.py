@@ -21,7 +21,8 @@ def patient(insurer_number, **override):
 
 
 class ErrorAnswersTest(ServerTestCase):
-    extra_args = ("--max-body-bytes", "65536", "--max-json-depth", "32")
+    extra_args = ("--max-body-bytes", "65536", "--max-json-depth", "32", "--max-string-bytes", "4096",
+                  "--max-bundle-entries", "5")
 
     def insurer(self):
         return self.server.facility("insurer")["code"]
@@ -52,6 +53,20 @@ class ErrorAnswersTest(ServerTestCase):
         r = self.server.request("POST", "/fhir/Patient", raw=body.encode(), token=self.insurer_token())
         self.assertEqual(r.status, 413)
         self.assertIn("deep", json.dumps(r.issues()).lower())
+
+    def test_over_long_string_is_413(self):
+        doc = patient(self.insurer())
+        doc["name"][0]["text"] = "長" * 2000  # 6,000 bytes of UTF-8
+        r = self.server.post("/fhir/Patient", doc, token=self.insurer_token())
+        self.assertEqual(r.status, 413, r.body)
+        self.assertIn("string", json.dumps(r.issues(), ensure_ascii=False).lower())
+
+    def test_bundle_over_the_entry_limit_is_413(self):
+        entries = [{"resource": patient(self.insurer()), "request": {"method": "POST", "url": "Patient"}}
+                   for _ in range(6)]
+        r = self.server.post("/fhir", {"resourceType": "Bundle", "type": "batch", "entry": entries},
+                             token=self.insurer_token())
+        self.assertEqual(r.status, 413, r.body)
 
     def test_invalid_resource_lists_every_problem_once(self):
         bad = patient(self.insurer(), gender="unknown-gender", birthDate="1980-13-45")
