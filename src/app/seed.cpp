@@ -329,7 +329,7 @@ int Seed(const SeedOptions& o) {
   std::ofstream patients_tsv(o.out_dir + "/patients.tsv");
   patients_tsv << "id\tinsurer\tsymbol\tnumber\tbranch\tcoverage\n";
   json::array manifest_patients;
-  constexpr int kChunk = 5000;
+  constexpr int kChunk = 500;
   const int card_keys = o.card_keys < 0 ? o.patients : o.card_keys;
   for (int start = 1; start <= o.patients; start += kChunk) {
     const int end = std::min(o.patients, start + kChunk - 1);
