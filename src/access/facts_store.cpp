@@ -1,0 +1,86 @@
+#include "access/facts_store.h"
+
+#include <functional>
+
+#include "access/consent_resource.h"
+#include "access/facts_resources.h"
+#include "core/json.h"
+#include "core/limits.h"
+
+namespace renkei::access {
+namespace {
+
+// Runs q over every page (each fact set is small: a day's consents, one restriction record,
+// the live declarations) and hands each row's JSON to fn.
+Status ForEachRow(store::Transaction& tx, store::SearchQuery q,
+                  const std::function<Status(const json::object&)>& fn) {
+  q.count = 100;
+  q.include_total = false;
+  for (;;) {
+    RK_ASSIGN_OR_RETURN(store::SearchPage page, tx.Search(q));
+    for (const store::ResourceRow& row : page.rows) {
+      RK_ASSIGN_OR_RETURN(json::object resource, json::ParseObject(row.json, Limits{}));
+      RK_TRY(fn(resource));
+    }
+    if (page.next_cursor.empty()) return Ok();
+    q.after = page.next_cursor;
+  }
+}
+
+}  // namespace
+
+Result<AccessFacts> LoadFacts(store::Transaction& tx, std::string_view patient_id, TimePoint now) {
+  AccessFacts facts;
+  facts.now = now;
+
+  store::SearchQuery consents;
+  consents.type = std::string(kConsentType);
+  consents.patient_id = std::string(patient_id);
+  consents.criteria.push_back({"category",
+                               store::MatchOp::kEq,
+                               true,
+                               std::string(kConsentCategorySystem),
+                               {std::string(kCardConsentCategory)}});
+  // Only consents signed in the last 24 hours can be open (DOMAIN.md §2); instants compare as
+  // FormatInstant text, so the bound is inclusive to the millisecond and the decision applies
+  // the exact window.
+  consents.criteria.push_back(
+      {"date", store::MatchOp::kGe, false, "", {FormatInstant(now - kConsentWindow)}});
+  consents.newest_first = true;
+  RK_TRY(ForEachRow(tx, consents, [&](const json::object& r) -> Status {
+    RK_ASSIGN_OR_RETURN(CardConsent c, ReadCardConsent(r));
+    facts.consents.push_back(std::move(c));
+    return Ok();
+  }));
+
+  store::SearchQuery restrictions;
+  restrictions.type = std::string(kConsentType);
+  restrictions.patient_id = std::string(patient_id);
+  restrictions.criteria.push_back({"category",
+                                   store::MatchOp::kEq,
+                                   true,
+                                   std::string(kConsentCategorySystem),
+                                   {std::string(kRestrictionsCategory)}});
+  RK_TRY(ForEachRow(tx, restrictions, [&](const json::object& r) -> Status {
+    RK_ASSIGN_OR_RETURN(facts.restrictions, ReadRestrictions(r));
+    return Ok();
+  }));
+
+  // Declarations end by themselves: only those whose end is still ahead are read.
+  store::SearchQuery declarations;
+  declarations.type = std::string(kDisasterType);
+  declarations.criteria.push_back({"code",
+                                   store::MatchOp::kEq,
+                                   true,
+                                   std::string(kRenkeiCodeSystem),
+                                   {std::string(kDisasterCode)}});
+  declarations.criteria.push_back({"end", store::MatchOp::kGt, false, "", {FormatInstant(now)}});
+  RK_TRY(ForEachRow(tx, declarations, [&](const json::object& r) -> Status {
+    RK_ASSIGN_OR_RETURN(DisasterDeclaration d, ReadDeclaration(r));
+    facts.declarations.push_back(std::move(d));
+    return Ok();
+  }));
+  return facts;
+}
+
+}  // namespace renkei::access
