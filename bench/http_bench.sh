@@ -6,7 +6,7 @@
 #   - nginx serving a 225-byte static JSON file (the HTTP limit of the machine).
 # Usage: bench/http_bench.sh [PATIENTS]   (default 1000000; the dataset is cached in
 # bench/data/ and reused). Environment: DURATION (default 30s), CONNECTIONS (32), THREADS (2),
-# RENKEI_BIN (an existing binary).
+# RENKEI_BIN (an existing binary), RENKEI_DB_OPTIONS (e.g. ?synchronous=normal).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 patients=${1:-1000000}
@@ -71,7 +71,7 @@ nginx_line=$(run_wrk nginx_static "$root/bench/wrk/static.lua" "http://127.0.0.1
 kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
 
 # 2. renkei on the seeded SQLite database, rate limit out of the way.
-"$renkei" serve --db "sqlite:$data/renkei.db" --listen 127.0.0.1:0 --port-file "$work/port" \
+"$renkei" serve --db "sqlite:$data/renkei.db${RENKEI_DB_OPTIONS:-}" --listen 127.0.0.1:0 --port-file "$work/port" \
   --rate 100000000 --burst 100000000 > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 600); do [ -s "$work/port" ] && break; sleep 0.1; done
