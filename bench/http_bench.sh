@@ -43,6 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+export RENKEI_WRK_DIR="$root/bench/wrk"
 run_wrk() {  # name script url
   local out
   out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$2" "$3" 2>&1)

@@ -1,3 +1,4 @@
+dofile(os.getenv("RENKEI_WRK_DIR") .. "/report.lua")
 -- GET /fhir/Patient/{id} over a list of patient ids (one per line in RENKEI_IDS), each
 -- connection starting at a different offset so the reads spread over the whole dataset.
 local ids = {}
@@ -17,12 +18,4 @@ function request()
     ["Authorization"] = "Bearer " .. token,
     ["Accept"] = "application/fhir+json",
   })
-end
-
-function done(summary, latency, requests)
-  io.write(string.format("RESULT requests=%d duration_s=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d non2xx=%d\n",
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
 end
