@@ -39,7 +39,7 @@ struct TokenOptions {
   std::string facility;  // "" = the practitioner's facility in the manifest
   std::string url;       // server base URL
   std::string ca_file;
-  bool assertion_only = false;  // print the signed client assertion instead of exchanging it
+  bool assertion_only = false;       // print the signed client assertion instead of exchanging it
   int64_t assertion_lifetime = 240;  // seconds; negative makes an expired assertion (tests)
   std::string key_file;              // sign with this JWK instead of the practitioner's own
 };

@@ -54,9 +54,9 @@ int Token(const TokenOptions& o) {
   const std::string token_url = base + "/auth/token";
   // A negative lifetime signs an assertion that expired that many seconds ago (tests).
   SystemClock clock;
-  auto assertion = auth::SignClientAssertion(
-      key->key, key->alg, key->kid, o.practitioner, facility, token_url,
-      clock.Now(), std::chrono::seconds(o.assertion_lifetime));
+  auto assertion =
+      auth::SignClientAssertion(key->key, key->alg, key->kid, o.practitioner, facility, token_url,
+                                clock.Now(), std::chrono::seconds(o.assertion_lifetime));
   if (!assertion.ok()) return Fail(assertion.error());
   if (o.assertion_only) {
     std::cout << *assertion << "\n";
@@ -66,10 +66,10 @@ int Token(const TokenOptions& o) {
                      FormEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
                      "&client_assertion=" + FormEncode(*assertion) +
                      "&scope=" + FormEncode("system/*.*");
-  auto response = HttpRequest("POST", token_url,
-                              {{"Content-Type", "application/x-www-form-urlencoded"},
-                               {"Accept", "application/json"}},
-                              body, o.ca_file);
+  auto response = HttpRequest(
+      "POST", token_url,
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}}, body,
+      o.ca_file);
   if (!response.ok()) return Fail(response.error());
   auto doc = json::ParseObject(response->body, Limits{});
   if (response->status != 200 || !doc.ok() || !json::GetString(*doc, "access_token")) {
@@ -84,9 +84,9 @@ int CardSign(const CardSignOptions& o) {
   auto key = ReadKeyFile(CardKeyPath(o.keys_dir, o.patient));
   if (!key.ok()) return Fail(key.error());
   SystemClock clock;
-  auto jws = auth::SignCardAssertion(key->key, key->kid, o.patient, o.facility, o.purpose,
-                                     o.categories,
-                                     clock.Now() - std::chrono::seconds(o.age_seconds));
+  auto jws =
+      auth::SignCardAssertion(key->key, key->kid, o.patient, o.facility, o.purpose, o.categories,
+                              clock.Now() - std::chrono::seconds(o.age_seconds));
   if (!jws.ok()) return Fail(jws.error());
   std::cout << *jws << "\n";
   return 0;

@@ -40,7 +40,8 @@ Result<HttpResult> HttpRequest(std::string_view method, std::string_view url,
     return Error(ErrorCode::kInvalid, "URL scheme must be http or https");
   std::string host = parsed->host();
   std::string port = parsed->has_port() ? std::string(parsed->port()) : (tls ? "443" : "80");
-  std::string target = parsed->encoded_target().empty() ? "/" : std::string(parsed->encoded_target());
+  std::string target =
+      parsed->encoded_target().empty() ? "/" : std::string(parsed->encoded_target());
 
   http::request<http::string_body> req(http::string_to_verb(method), target, 11);
   // RFC 9110 §7.2: the port is part of Host unless it is the scheme's default.

@@ -66,7 +66,8 @@ Result<std::string> FacilityOfPractitioner(std::string_view dir, std::string_vie
     std::getline(fields, code, '\t');
     if (id == practitioner_id) return code;
   }
-  return Error(ErrorCode::kNotFound, "practitioner not in the manifest: " + std::string(practitioner_id));
+  return Error(ErrorCode::kNotFound,
+               "practitioner not in the manifest: " + std::string(practitioner_id));
 }
 
 }  // namespace renkei::app

@@ -1,6 +1,5 @@
 // renkei: one binary for the server and its admin commands (DESIGN.md §1).
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "app/commands.h"
@@ -12,22 +11,30 @@ int main(int argc, char** argv) {
 
   ServeOptions serve;
   auto* serve_cmd = cli.add_subcommand("serve", "Run the HTTP(S) server");
-  serve_cmd->add_option("--db", serve.db_url, "sqlite:PATH or postgresql://...")->capture_default_str();
-  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0 = any free port)")->capture_default_str();
-  serve_cmd->add_option("--public-url", serve.public_url, "Base URL clients use (for links and token audience)");
+  serve_cmd->add_option("--db", serve.db_url, "sqlite:PATH or postgresql://...")
+      ->capture_default_str();
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (port 0 = any free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--public-url", serve.public_url,
+                        "Base URL clients use (for links and token audience)");
   serve_cmd->add_option("--io-threads", serve.io_threads, "I/O threads")->capture_default_str();
-  serve_cmd->add_option("--workers", serve.worker_threads, "Handler (database) threads")->capture_default_str();
+  serve_cmd->add_option("--workers", serve.worker_threads, "Handler (database) threads")
+      ->capture_default_str();
   serve_cmd->add_option("--db-pool", serve.db_pool, "Database connections")->capture_default_str();
   serve_cmd->add_option("--tls-cert", serve.tls_cert, "PEM certificate chain: enables HTTPS");
   serve_cmd->add_option("--tls-key", serve.tls_key, "PEM private key");
-  serve_cmd->add_option("--tls-client-ca", serve.tls_client_ca, "PEM CA: require client certificates (mutual TLS)");
+  serve_cmd->add_option("--tls-client-ca", serve.tls_client_ca,
+                        "PEM CA: require client certificates (mutual TLS)");
   serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
   serve_cmd->add_option("--max-body-bytes", serve.limits.max_body_bytes)->capture_default_str();
   serve_cmd->add_option("--max-header-bytes", serve.limits.max_header_bytes)->capture_default_str();
   serve_cmd->add_option("--max-json-depth", serve.limits.max_json_depth)->capture_default_str();
   serve_cmd->add_option("--max-string-bytes", serve.limits.max_string_bytes)->capture_default_str();
-  serve_cmd->add_option("--max-bundle-entries", serve.limits.max_bundle_entries)->capture_default_str();
-  serve_cmd->add_option("--rate", serve.limits.requests_per_second, "Requests per second per client")->capture_default_str();
+  serve_cmd->add_option("--max-bundle-entries", serve.limits.max_bundle_entries)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--rate", serve.limits.requests_per_second, "Requests per second per client")
+      ->capture_default_str();
   serve_cmd->add_option("--burst", serve.limits.burst, "Burst per client")->capture_default_str();
 
   std::string db_url;
@@ -35,37 +42,51 @@ int main(int argc, char** argv) {
   migrate_cmd->add_option("--db", db_url, "Database URL")->required();
 
   SeedOptions seed;
-  auto* seed_cmd = cli.add_subcommand("seed", "Create demo facilities, practitioners and patients with keys");
+  auto* seed_cmd =
+      cli.add_subcommand("seed", "Create demo facilities, practitioners and patients with keys");
   seed_cmd->add_option("--db", seed.db_url, "Database URL")->required();
   seed_cmd->add_option("--out", seed.out_dir, "Directory for keys and manifest.json")->required();
   seed_cmd->add_option("--patients", seed.patients, "Number of patients")->capture_default_str();
-  seed_cmd->add_option("--card-keys", seed.card_keys, "Patients whose card keys are written (-1 = all)")->capture_default_str();
+  seed_cmd
+      ->add_option("--card-keys", seed.card_keys, "Patients whose card keys are written (-1 = all)")
+      ->capture_default_str();
 
   TokenOptions token;
-  auto* token_cmd = cli.add_subcommand("token", "Obtain an access token through /auth/token (SMART Backend Services)");
+  auto* token_cmd = cli.add_subcommand(
+      "token", "Obtain an access token through /auth/token (SMART Backend Services)");
   token_cmd->add_option("--keys", token.keys_dir, "Directory written by renkei seed")->required();
   token_cmd->add_option("--practitioner", token.practitioner, "Practitioner id")->required();
-  token_cmd->add_option("--url", token.url, "Server base URL, e.g. http://127.0.0.1:8080")->required();
-  token_cmd->add_option("--facility", token.facility, "Facility code to act for (default: the practitioner's)");
+  token_cmd->add_option("--url", token.url, "Server base URL, e.g. http://127.0.0.1:8080")
+      ->required();
+  token_cmd->add_option("--facility", token.facility,
+                        "Facility code to act for (default: the practitioner's)");
   token_cmd->add_option("--cacert", token.ca_file, "CA file for https");
-  token_cmd->add_flag("--assertion-only", token.assertion_only, "Print the signed client assertion only");
-  token_cmd->add_option("--assertion-lifetime", token.assertion_lifetime, "Seconds (negative: already expired)")->capture_default_str();
+  token_cmd->add_flag("--assertion-only", token.assertion_only,
+                      "Print the signed client assertion only");
+  token_cmd
+      ->add_option("--assertion-lifetime", token.assertion_lifetime,
+                   "Seconds (negative: already expired)")
+      ->capture_default_str();
   token_cmd->add_option("--key-file", token.key_file, "Sign with this private JWK instead");
 
   CardSignOptions card;
   auto* card_cmd = cli.add_subcommand("card", "Card reader tools");
   card_cmd->require_subcommand(1);
-  auto* card_sign_cmd = card_cmd->add_subcommand("sign", "Print the JWS a card reader would produce");
-  card_sign_cmd->add_option("--keys", card.keys_dir, "Directory written by renkei seed")->required();
+  auto* card_sign_cmd =
+      card_cmd->add_subcommand("sign", "Print the JWS a card reader would produce");
+  card_sign_cmd->add_option("--keys", card.keys_dir, "Directory written by renkei seed")
+      ->required();
   card_sign_cmd->add_option("--patient", card.patient, "Patient id")->required();
   card_sign_cmd->add_option("--facility", card.facility, "Facility code of the reader")->required();
-  card_sign_cmd->add_option("--purpose", card.purpose, "eligibility or consent")->capture_default_str();
+  card_sign_cmd->add_option("--purpose", card.purpose, "eligibility or consent")
+      ->capture_default_str();
   card_sign_cmd->add_option("--categories", card.categories, "Consent categories");
   card_sign_cmd->add_option("--age", card.age_seconds, "Sign as issued this many seconds ago");
 
   auto* audit_cmd = cli.add_subcommand("audit", "Audit log tools");
   audit_cmd->require_subcommand(1);
-  auto* audit_verify_cmd = audit_cmd->add_subcommand("verify", "Verify the hash chain of the audit log");
+  auto* audit_verify_cmd =
+      audit_cmd->add_subcommand("verify", "Verify the hash chain of the audit log");
   audit_verify_cmd->add_option("--db", db_url, "Database URL")->required();
 
   CLI11_PARSE(cli, argc, argv);

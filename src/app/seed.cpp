@@ -33,7 +33,8 @@ struct Facility {
   bool emergency = false;
 };
 
-// Codes follow DESIGN.md §4: prefecture(2), point table (1 medical, 3 dental, 4 pharmacy), 7 digits.
+// Codes follow DESIGN.md §4: prefecture(2), point table (1 medical, 3 dental, 4 pharmacy), 7
+// digits.
 const std::vector<Facility>& Facilities() {
   static const std::vector<Facility> kFacilities = {
       {"1310000011", FacilityType::kHospital, "13", "東京中央病院", true},
@@ -58,25 +59,39 @@ const std::vector<Facility>& Facilities() {
 std::vector<Qualification> StaffOf(FacilityType type) {
   using Q = Qualification;
   switch (type) {
-    case FacilityType::kHospital: return {Q::kPhysician, Q::kPhysician, Q::kNurse, Q::kPharmacist, Q::kClerk};
-    case FacilityType::kClinic: return {Q::kPhysician, Q::kNurse, Q::kClerk};
-    case FacilityType::kDentalClinic: return {Q::kDentist, Q::kClerk};
-    case FacilityType::kPharmacy: return {Q::kPharmacist, Q::kClerk};
-    case FacilityType::kFireDepartment: return {Q::kParamedic, Q::kParamedic};
-    default: return {Q::kClerk};  // insurer, ministry and research staff act as clerks
+    case FacilityType::kHospital:
+      return {Q::kPhysician, Q::kPhysician, Q::kNurse, Q::kPharmacist, Q::kClerk};
+    case FacilityType::kClinic:
+      return {Q::kPhysician, Q::kNurse, Q::kClerk};
+    case FacilityType::kDentalClinic:
+      return {Q::kDentist, Q::kClerk};
+    case FacilityType::kPharmacy:
+      return {Q::kPharmacist, Q::kClerk};
+    case FacilityType::kFireDepartment:
+      return {Q::kParamedic, Q::kParamedic};
+    default:
+      return {Q::kClerk};  // insurer, ministry and research staff act as clerks
   }
 }
 
 std::string_view ShortName(FacilityType type) {
   switch (type) {
-    case FacilityType::kHospital: return "hosp";
-    case FacilityType::kClinic: return "clinic";
-    case FacilityType::kDentalClinic: return "dental";
-    case FacilityType::kPharmacy: return "pharmacy";
-    case FacilityType::kFireDepartment: return "fire";
-    case FacilityType::kInsurer: return "insurer";
-    case FacilityType::kMinistry: return "ministry";
-    case FacilityType::kResearch: return "research";
+    case FacilityType::kHospital:
+      return "hosp";
+    case FacilityType::kClinic:
+      return "clinic";
+    case FacilityType::kDentalClinic:
+      return "dental";
+    case FacilityType::kPharmacy:
+      return "pharmacy";
+    case FacilityType::kFireDepartment:
+      return "fire";
+    case FacilityType::kInsurer:
+      return "insurer";
+    case FacilityType::kMinistry:
+      return "ministry";
+    case FacilityType::kResearch:
+      return "research";
   }
   return "facility";
 }
@@ -170,8 +185,7 @@ std::pair<json::object, json::object> PatientAndCoverage(int i, TimePoint now, s
   static constexpr std::array<std::string_view, 4> kSymbols = {"", "あいう", "12", "東京"};
   out.id = fmt::format("pat-{:06d}", i);
   out.member = Member{first_insurer ? "01130012" : "06270015", std::string(kSymbols[i % 4]),
-                      fmt::format("{:08d}", 10000000 + i * 7),
-                      fmt::format("{:02d}", i % 3)};
+                      fmt::format("{:08d}", 10000000 + i * 7), fmt::format("{:02d}", i % 3)};
   out.state = std::string(CoverageState(i));
 
   json::object p;
@@ -179,7 +193,8 @@ std::pair<json::object, json::object> PatientAndCoverage(int i, TimePoint now, s
   p["id"] = out.id;
   p["identifier"] = json::array{Identifier(reg::kMemberIdSystem, out.member.Id())};
   p["active"] = true;
-  p["name"] = json::array{Name("IDE", family.kanji, given.kanji), Name("SYL", family.kana, given.kana)};
+  p["name"] =
+      json::array{Name("IDE", family.kanji, given.kanji), Name("SYL", family.kana, given.kana)};
   p["gender"] = (rng() % 2) != 0 ? "female" : "male";
   int year = 1930 + static_cast<int>(rng() % 90);
   p["birthDate"] = fmt::format("{:04d}-{:02d}-{:02d}", year, 1 + rng() % 12, 1 + rng() % 28);
@@ -277,15 +292,16 @@ int Seed(const SeedOptions& o) {
   for (const Facility& f : Facilities()) {
     std::map<Qualification, int> seen;
     for (Qualification q : StaffOf(f.type)) {
-      const std::string id = fmt::format("prac-{}-{}-{}-{}", f.prefecture, ShortName(f.type),
-                                         ToString(q), ++seen[q]);
+      const std::string id =
+          fmt::format("prac-{}-{}-{}-{}", f.prefecture, ShortName(f.type), ToString(q), ++seen[q]);
       const auto& family = kFamilyNames[staff_no % kFamilyNames.size()];
       const auto& given = kGivenNames[(staff_no * 7 + 3) % kGivenNames.size()];
       ++staff_no;
       json::object pr;
       pr["resourceType"] = "Practitioner";
       pr["id"] = id;
-      pr["name"] = json::array{Name("IDE", family.kanji, given.kanji), Name("SYL", family.kana, given.kana)};
+      pr["name"] =
+          json::array{Name("IDE", family.kanji, given.kanji), Name("SYL", family.kana, given.kana)};
       json::object qual;
       qual["code"] = Concept(reg::kQualificationSystem, ToString(q));
       pr["qualification"] = json::array{qual};
@@ -307,10 +323,12 @@ int Seed(const SeedOptions& o) {
       auto key = auth::GenerateKey(alg);
       if (!key.ok()) return Fail(key.error());
       const std::string kid = id + "-1";
-      if (auto w = WriteKeyFile(PractitionerKeyPath(o.out_dir, id), auth::PrivateJwk(*key, kid)); !w.ok())
+      if (auto w = WriteKeyFile(PractitionerKeyPath(o.out_dir, id), auth::PrivateJwk(*key, kid));
+          !w.ok())
         return Fail(w.error());
       keys.push_back({"practitioner", id, kid, alg, auth::PublicJwk(*key, kid), now, false});
-      practitioners_tsv << id << '\t' << ToString(q) << '\t' << ToString(f.type) << '\t' << f.code << '\n';
+      practitioners_tsv << id << '\t' << ToString(q) << '\t' << ToString(f.type) << '\t' << f.code
+                        << '\n';
       json::object mp;
       mp["id"] = id;
       mp["qualification"] = ToString(q);
@@ -318,11 +336,12 @@ int Seed(const SeedOptions& o) {
       manifest_practitioners.push_back(mp);
     }
   }
-  Status s = store::RunInTransaction(db, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    RK_TRY(resources.CreateManyInTransaction(tx, who, directory));
-    for (const auto& k : keys) RK_TRY(tx.PutKey(k));
-    return Ok();
-  });
+  Status s =
+      store::RunInTransaction(db, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+        RK_TRY(resources.CreateManyInTransaction(tx, who, directory));
+        for (const auto& k : keys) RK_TRY(tx.PutKey(k));
+        return Ok();
+      });
   if (!s.ok()) return Fail(s.error());
 
   // Patients and coverage in chunks (a million patients must not be one transaction).
@@ -348,7 +367,8 @@ int Seed(const SeedOptions& o) {
         auto key = auth::GenerateKey("ES256");
         if (!key.ok()) return Fail(key.error());
         const std::string kid = ps.id + "-card-1";
-        if (auto w = WriteKeyFile(CardKeyPath(o.out_dir, ps.id), auth::PrivateJwk(*key, kid)); !w.ok())
+        if (auto w = WriteKeyFile(CardKeyPath(o.out_dir, ps.id), auth::PrivateJwk(*key, kid));
+            !w.ok())
           return Fail(w.error());
         cards.push_back({"patient", ps.id, kid, "ES256", auth::PublicJwk(*key, kid), now, false});
       }

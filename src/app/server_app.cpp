@@ -36,7 +36,9 @@ struct ServerApp::Parts {
 ServerApp::ServerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 ServerApp::~ServerApp() = default;
 
-const RouteTable& ServerApp::routes() const { return parts_->routes; }
+const RouteTable& ServerApp::routes() const {
+  return parts_->routes;
+}
 
 namespace {
 
@@ -55,7 +57,8 @@ Route MetadataRoute(const RouteTable* routes, std::string public_url) {
   r.summary = "The CapabilityStatement of this server";
   r.handler = [routes, public_url](Request& req) {
     const std::string& base = public_url.empty() ? req.base_url : public_url;
-    return Response::Json(200, json::Serialize(fhir::CapabilityStatementFrom(*routes, base, "0.1.0")));
+    return Response::Json(200,
+                          json::Serialize(fhir::CapabilityStatementFrom(*routes, base, "0.1.0")));
   };
   return r;
 }
@@ -67,18 +70,20 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   p->options = options;
   RK_ASSIGN_OR_RETURN(p->store, store::Open(options.db_url, options.db_pool));
   RK_ASSIGN_OR_RETURN(int version, p->store->Migrate());
-  log::Info("store.ready", {{"engine", p->store->capabilities().engine}, {"schema_version", version}});
+  log::Info("store.ready",
+            {{"engine", p->store->capabilities().engine}, {"schema_version", version}});
 
   p->audit = std::make_unique<audit::AuditLog>(*p->store, p->clock);
   store::Store* store = p->store.get();
   auth::TokenOptions token_options;
   token_options.public_base_url = options.public_url;
-  RK_ASSIGN_OR_RETURN(p->tokens, auth::TokenService::Create(
-                                     *p->store, *p->audit, p->clock,
-                                     [store](std::string_view practitioner, std::string_view facility) {
-                                       return registry::ResolvePrincipal(*store, practitioner, facility);
-                                     },
-                                     token_options));
+  RK_ASSIGN_OR_RETURN(p->tokens,
+                      auth::TokenService::Create(
+                          *p->store, *p->audit, p->clock,
+                          [store](std::string_view practitioner, std::string_view facility) {
+                            return registry::ResolvePrincipal(*store, practitioner, facility);
+                          },
+                          token_options));
   p->cards = std::make_unique<auth::CardVerifier>(*p->store, p->clock);
   p->resources = std::make_unique<registry::ResourceService>(
       *p->store, *p->audit, p->clock, options.limits, registry::RegistryKinds());
@@ -123,8 +128,7 @@ int ServerApp::Run() {
   auth::TokenService* tokens = p.tokens.get();
   store::Store* store = p.store.get();
   http::Server server(
-      so, p.routes,
-      [tokens](std::string_view bearer) { return tokens->VerifyAccessToken(bearer); },
+      so, p.routes, [tokens](std::string_view bearer) { return tokens->VerifyAccessToken(bearer); },
       [store]() -> Status {
         RK_ASSIGN_OR_RETURN(auto tx, store->Begin(store::TxMode::kRead));
         RK_ASSIGN_OR_RETURN(auto v, tx->GetSetting("schema_version_probe"));
@@ -141,7 +145,8 @@ int ServerApp::Run() {
     std::ofstream(tmp) << server.port() << "\n";
     std::rename(tmp.c_str(), p.options.port_file.c_str());
   }
-  log::Info("server.listening", {{"host", so.host}, {"port", static_cast<int>(server.port())},
+  log::Info("server.listening", {{"host", so.host},
+                                 {"port", static_cast<int>(server.port())},
                                  {"tls", so.tls.has_value()},
                                  {"mutual_tls", so.tls && !so.tls->client_ca_file.empty()}});
   server.WaitForSignal();

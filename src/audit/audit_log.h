@@ -20,15 +20,15 @@ namespace renkei::audit {
 struct AuditEntry {
   std::string facility_code;
   std::string practitioner_id;
-  std::string qualification;  // ToString(Qualification) or "patient" / "system"
-  std::string patient_id;     // "" when about no patient
-  std::string action;         // read, vread, search, history, create, update, delete, verify,
-                              // token, login, purge ...
-  std::string category;       // resource type(s) or item category
-  std::string purpose;        // HL7 PurposeOfUse: TREAT, ETREAT, PATRQT, HRESCH, DISASTER,
-                              // HOPERAT (operations: registry admin, insurer loads), COVERAGE
+  std::string qualification;        // ToString(Qualification) or "patient" / "system"
+  std::string patient_id;           // "" when about no patient
+  std::string action;               // read, vread, search, history, create, update, delete, verify,
+                                    // token, login, purge ...
+  std::string category;             // resource type(s) or item category
+  std::string purpose;              // HL7 PurposeOfUse: TREAT, ETREAT, PATRQT, HRESCH, DISASTER,
+                                    // HOPERAT (operations: registry admin, insurer loads), COVERAGE
   std::string outcome = "success";  // success, denied, error
-  std::string detail;         // JSON object text or ""; no names, no tokens
+  std::string detail;               // JSON object text or ""; no names, no tokens
 };
 
 // Fills who-fields from the principal.

@@ -10,7 +10,9 @@ TimePoint SystemClock::Now() const {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
-TimePoint ManualClock::Now() const { return TimePoint(std::chrono::microseconds(now_us_.load())); }
+TimePoint ManualClock::Now() const {
+  return TimePoint(std::chrono::microseconds(now_us_.load()));
+}
 
 std::string FormatInstant(TimePoint t) {
   auto days = std::chrono::floor<std::chrono::days>(t);
@@ -107,6 +109,8 @@ int64_t ToUnixSeconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-TimePoint FromUnixSeconds(int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+TimePoint FromUnixSeconds(int64_t s) {
+  return TimePoint(std::chrono::seconds(s));
+}
 
 }  // namespace renkei

@@ -111,12 +111,18 @@ std::optional<std::string> Decode(std::string_view text, bool url) {
   int bits = 0;
   for (char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == (url ? '-' : '+')) v = 62;
-    else if (c == (url ? '_' : '/')) v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == (url ? '-' : '+'))
+      v = 62;
+    else if (c == (url ? '_' : '/'))
+      v = 63;
+    else
+      return std::nullopt;
     acc = acc << 6 | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -129,9 +135,17 @@ std::optional<std::string> Decode(std::string_view text, bool url) {
 }
 }  // namespace
 
-std::string Base64UrlEncode(std::string_view bytes) { return Encode(bytes, kB64Url, false); }
-std::optional<std::string> Base64UrlDecode(std::string_view text) { return Decode(text, true); }
-std::string Base64Encode(std::string_view bytes) { return Encode(bytes, kB64, true); }
-std::optional<std::string> Base64Decode(std::string_view text) { return Decode(text, false); }
+std::string Base64UrlEncode(std::string_view bytes) {
+  return Encode(bytes, kB64Url, false);
+}
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  return Decode(text, true);
+}
+std::string Base64Encode(std::string_view bytes) {
+  return Encode(bytes, kB64, true);
+}
+std::optional<std::string> Base64Decode(std::string_view text) {
+  return Decode(text, false);
+}
 
 }  // namespace renkei::crypto

@@ -43,8 +43,9 @@ Result<value> Parse(std::string_view text, const Limits& limits) {
   }
   value v = parser.release();
   if (!StringsWithinLimit(v, limits.max_string_bytes)) {
-    return Error(ErrorCode::kTooLarge, fmt::format("a JSON string is longer than the limit of {} bytes",
-                                                   limits.max_string_bytes));
+    return Error(
+        ErrorCode::kTooLarge,
+        fmt::format("a JSON string is longer than the limit of {} bytes", limits.max_string_bytes));
   }
   return v;
 }
@@ -55,9 +56,13 @@ Result<object> ParseObject(std::string_view text, const Limits& limits) {
   return std::move(v.get_object());
 }
 
-std::string Serialize(const value& v) { return boost::json::serialize(v); }
+std::string Serialize(const value& v) {
+  return boost::json::serialize(v);
+}
 
-const value* Find(const object& o, std::string_view key) { return o.if_contains(key); }
+const value* Find(const object& o, std::string_view key) {
+  return o.if_contains(key);
+}
 
 std::optional<std::string_view> GetString(const object& o, std::string_view key) {
   const value* v = o.if_contains(key);

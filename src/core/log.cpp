@@ -27,11 +27,21 @@ std::shared_ptr<spdlog::logger> Logger() {
 void AppendEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -46,10 +56,14 @@ void AppendEscaped(std::string& out, std::string_view s) {
 
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -61,9 +75,13 @@ void Init(Level min_level) {
   Logger();
 }
 
-void SetLevel(Level min_level) { g_min_level.store(static_cast<int>(min_level)); }
+void SetLevel(Level min_level) {
+  g_min_level.store(static_cast<int>(min_level));
+}
 
-bool Enabled(Level level) { return static_cast<int>(level) >= g_min_level.load(); }
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= g_min_level.load();
+}
 
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields) {
   if (!Enabled(level)) return;

@@ -6,14 +6,18 @@
 namespace renkei {
 namespace {
 constexpr std::array<std::string_view, 8> kFacilityTypes = {
-    "hospital", "clinic", "dental-clinic", "pharmacy", "fire-department", "insurer", "ministry",
-    "research"};
+    "hospital",        "clinic",  "dental-clinic", "pharmacy",
+    "fire-department", "insurer", "ministry",      "research"};
 constexpr std::array<std::string_view, 7> kQualifications = {
     "physician", "dentist", "pharmacist", "nurse", "paramedic", "clerk", "none"};
 }  // namespace
 
-std::string_view ToString(FacilityType t) { return kFacilityTypes[static_cast<size_t>(t)]; }
-std::string_view ToString(Qualification q) { return kQualifications[static_cast<size_t>(q)]; }
+std::string_view ToString(FacilityType t) {
+  return kFacilityTypes[static_cast<size_t>(t)];
+}
+std::string_view ToString(Qualification q) {
+  return kQualifications[static_cast<size_t>(q)];
+}
 
 bool ParseFacilityType(std::string_view text, FacilityType& out) {
   for (size_t i = 0; i < kFacilityTypes.size(); ++i) {

@@ -26,14 +26,14 @@ enum class PrincipalKind {
 
 struct Principal {
   PrincipalKind kind = PrincipalKind::kPractitioner;
-  std::string subject;             // token subject: practitioner id, patient id or client id
-  std::string facility_code;       // 10-digit medical institution code (or insurer/ministry code)
+  std::string subject;        // token subject: practitioner id, patient id or client id
+  std::string facility_code;  // 10-digit medical institution code (or insurer/ministry code)
   FacilityType facility_type = FacilityType::kClinic;
-  std::string prefecture;          // "01".."47"
-  bool emergency_hospital = false; // hospital receiving emergency patients
-  std::string practitioner_id;     // empty unless kind == kPractitioner
+  std::string prefecture;           // "01".."47"
+  bool emergency_hospital = false;  // hospital receiving emergency patients
+  std::string practitioner_id;      // empty unless kind == kPractitioner
   Qualification qualification = Qualification::kNone;
-  std::string token_id;            // jti of the access token, for audit correlation
+  std::string token_id;  // jti of the access token, for audit correlation
 };
 
 // Stable lower-case spellings used in tokens, manifests and audit: "hospital", "physician"...

@@ -71,16 +71,16 @@ enum class Interaction {
 
 // Who may call a route at all; finer rules (qualification, consent) are the service's.
 enum class AuthRequirement {
-  kPublic,     // no token (health, metadata, token endpoint)
-  kToken,      // a valid access token of any principal
+  kPublic,  // no token (health, metadata, token endpoint)
+  kToken,   // a valid access token of any principal
 };
 
 struct Route {
   Method method;
   std::string pattern;  // "/fhir/Patient/{id}/_history/{vid}"; {name} captures one segment
   Interaction interaction = Interaction::kNone;
-  std::string resource_type;   // FHIR type for FHIR routes, else empty
-  std::string operation;       // "$verify-eligibility" for kOperation
+  std::string resource_type;  // FHIR type for FHIR routes, else empty
+  std::string operation;      // "$verify-eligibility" for kOperation
   AuthRequirement auth = AuthRequirement::kToken;
   bool returns_patient_data = false;  // such routes must ask access/ (issue 3 walks the table)
   std::string summary;                // one line for docs and the CapabilityStatement

@@ -77,22 +77,37 @@ inline Error MakeError(ErrorCode code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
   Result(Error error) : data_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
   bool ok() const { return data_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(data_); }
-  const T& value() const& { assert(ok()); return std::get<0>(data_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(data_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(data_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& { assert(!ok()); return std::get<1>(data_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(data_)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(data_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(data_));
+  }
 
  private:
   std::variant<T, Error> data_;
@@ -105,15 +120,23 @@ class [[nodiscard]] Result<void> {
   Result(Error error) : error_(std::move(error)) {}  // NOLINT implicit
   bool ok() const { return !error_.has_value(); }
   explicit operator bool() const { return ok(); }
-  const Error& error() const& { assert(!ok()); return *error_; }
-  Error&& error() && { assert(!ok()); return std::move(*error_); }
+  const Error& error() const& {
+    assert(!ok());
+    return *error_;
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::move(*error_);
+  }
 
  private:
   std::optional<Error> error_;
 };
 
 using Status = Result<void>;
-inline Status Ok() { return Status(); }
+inline Status Ok() {
+  return Status();
+}
 
 }  // namespace renkei
 
@@ -121,9 +144,9 @@ inline Status Ok() { return Status(); }
 #define RENKEI_CONCAT(a, b) RENKEI_CONCAT_INNER(a, b)
 
 // RK_TRY(expr): return the error of a Status/Result expression, else continue.
-#define RK_TRY(expr)                                          \
-  do {                                                        \
-    auto&& rk_try_result_ = (expr);                           \
+#define RK_TRY(expr)                                                    \
+  do {                                                                  \
+    auto&& rk_try_result_ = (expr);                                     \
     if (!rk_try_result_.ok()) return std::move(rk_try_result_).error(); \
   } while (0)
 

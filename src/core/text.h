@@ -13,7 +13,8 @@ bool IsValidUtf8(std::string_view text);
 // A search key for kana and names: NFKC-like width folding (half-width katakana and
 // full-width ASCII to their normal forms, voiced marks composed), katakana folded to
 // hiragana, ASCII lower-cased, and all white space (incl. U+3000) removed. So "ﾔﾏﾀﾞ ﾀﾛｳ",
-// "ヤマダ　タロウ" and "やまだたろう" share one key. Kanji and variation selectors are kept as they are.
+// "ヤマダ　タロウ" and "やまだたろう" share one key. Kanji and variation selectors are kept as they
+// are.
 std::string SearchKey(std::string_view text);
 
 }  // namespace renkei::text

@@ -5,10 +5,14 @@ namespace {
 
 std::string_view SeverityName(Issue::Severity s) {
   switch (s) {
-    case Issue::Severity::kFatal: return "fatal";
-    case Issue::Severity::kError: return "error";
-    case Issue::Severity::kWarning: return "warning";
-    case Issue::Severity::kInformation: return "information";
+    case Issue::Severity::kFatal:
+      return "fatal";
+    case Issue::Severity::kError:
+      return "error";
+    case Issue::Severity::kWarning:
+      return "warning";
+    case Issue::Severity::kInformation:
+      return "information";
   }
   return "error";
 }

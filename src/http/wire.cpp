@@ -5,8 +5,8 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <charconv>
-#include <optional>
 #include <ctime>
+#include <optional>
 
 namespace renkei::http {
 namespace {

@@ -23,11 +23,11 @@ namespace renkei::store {
 struct ResourceRow {
   std::string type;
   std::string id;
-  int64_t version = 0;          // 1, 2, ... ; assigned by WriteResource
-  TimePoint last_updated{};     // assigned by the caller (the service's clock)
-  bool deleted = false;         // a delete is a version with deleted = true and empty json
+  int64_t version = 0;       // 1, 2, ... ; assigned by WriteResource
+  TimePoint last_updated{};  // assigned by the caller (the service's clock)
+  bool deleted = false;      // a delete is a version with deleted = true and empty json
   std::string patient_id;
-  std::string json;             // the resource as served, meta.versionId/lastUpdated included
+  std::string json;  // the resource as served, meta.versionId/lastUpdated included
 };
 
 // A search index term extracted by the service that owns the resource type.
@@ -57,8 +57,8 @@ struct SearchQuery {
   std::vector<Criterion> criteria;  // all must hold (AND)
   // Restrict to one patient (and use the patient-first key) when set.
   std::optional<std::string> patient_id;
-  size_t count = 50;         // page size
-  std::string after;         // opaque cursor from SearchPage::next_cursor ("" = first page)
+  size_t count = 50;  // page size
+  std::string after;  // opaque cursor from SearchPage::next_cursor ("" = first page)
   bool include_total = true;
   // Sort order: by last_updated descending when true, else by id ascending.
   bool newest_first = false;
@@ -122,8 +122,7 @@ class Transaction {
   // Current version (deleted versions included: the caller answers 410 for them).
   virtual Result<std::optional<ResourceRow>> ReadCurrent(std::string_view type,
                                                          std::string_view id) = 0;
-  virtual Result<std::optional<ResourceRow>> ReadVersion(std::string_view type,
-                                                         std::string_view id,
+  virtual Result<std::optional<ResourceRow>> ReadVersion(std::string_view type, std::string_view id,
                                                          int64_t version) = 0;
   // Versions newest first; at most count; only versions < before_version when > 0.
   virtual Result<std::vector<ResourceRow>> History(std::string_view type, std::string_view id,
@@ -133,8 +132,7 @@ class Transaction {
   // version (0 = must not exist), returns kConflict (kPreconditionFailed is the caller's
   // choice). A resource's patient_id cannot change once written (kConflict). Returns the
   // assigned version.
-  virtual Result<int64_t> WriteResource(const ResourceRow& row,
-                                        const std::vector<IndexTerm>& terms,
+  virtual Result<int64_t> WriteResource(const ResourceRow& row, const std::vector<IndexTerm>& terms,
                                         std::optional<int64_t> expected_version) = 0;
   // Removes a resource with all its versions and terms (retention; not a FHIR delete).
   virtual Status PurgeResource(std::string_view type, std::string_view id) = 0;
@@ -216,8 +214,8 @@ Result<std::unique_ptr<Store>> Open(std::string_view url, int pool_size = 8);
 // 40P01, SQLITE_BUSY) with bounded, jittered exponential back-off (max_attempts in all).
 // fn must be safe to run again. A kRetryable error that outlives the attempts becomes
 // kUnavailable.
-Status RunInTransaction(Store& store, TxMode mode,
-                        const std::function<Status(Transaction&)>& fn, int max_attempts = 8);
+Status RunInTransaction(Store& store, TxMode mode, const std::function<Status(Transaction&)>& fn,
+                        int max_attempts = 8);
 
 template <typename T>
 Result<T> RunInTransactionWithResult(Store& store, TxMode mode,

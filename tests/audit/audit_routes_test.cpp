@@ -234,8 +234,7 @@ TEST_P(AuditRoutesTest, PageSizeAboveTheLimitIsCut) {
 
 TEST_P(AuditRoutesTest, NothingLeavesWhenTheSearchCannotBeAudited) {
   Seed(3);
-  renkei::testing::RawDb::Open(GetParam(), opened_.db->url())
-      ->Exec("DELETE FROM audit_head");
+  renkei::testing::RawDb::Open(GetParam(), opened_.db->url())->Exec("DELETE FROM audit_head");
   Response r = Get(Ministry(), {});
   EXPECT_GE(r.status, 500) << r.body;
   EXPECT_EQ(r.body.find("AuditEvent/"), std::string::npos) << r.body;

@@ -198,4 +198,3 @@ TEST(ParseTargetTest, AcceptsRawPipeAndCaretInTheQueryOnly) {
 }
 
 }  // namespace renkei::http
-
