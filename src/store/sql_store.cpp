@@ -91,13 +91,6 @@ const std::array<std::string, kTermChunk + 1>& TermInsertTexts() {
   return texts;
 }
 
-int64_t Micros(TimePoint t) {
-  return t.time_since_epoch().count();
-}
-TimePoint FromMicros(int64_t us) {
-  return TimePoint(std::chrono::microseconds(us));
-}
-
 ResourceRow ResourceFrom(const sql::Row& row) {
   ResourceRow r;
   r.patient_id = row.Text(0);

@@ -16,6 +16,14 @@ std::unique_ptr<Store> MakeSqlStore(std::unique_ptr<sql::Database> db);
 
 namespace internal {
 
+// Times are stored as int64 microseconds since the epoch on both engines.
+inline int64_t Micros(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+inline TimePoint FromMicros(int64_t us) {
+  return TimePoint(std::chrono::microseconds(us));
+}
+
 // One transaction on a leased connection. The first engine error poisons it: later calls and
 // Commit() return that error (PostgreSQL aborts the transaction anyway; SQLite is made to
 // behave the same), so a caller cannot commit half of its work by ignoring an error.

@@ -73,13 +73,6 @@ const std::array<std::string, kAuditChunk + 1>& AuditInsertTexts() {
   return texts;
 }
 
-int64_t Micros(TimePoint t) {
-  return t.time_since_epoch().count();
-}
-TimePoint FromMicros(int64_t us) {
-  return TimePoint(std::chrono::microseconds(us));
-}
-
 AuditRow AuditFrom(const sql::Row& row) {
   AuditRow a;
   a.seq = row.Int(0);
