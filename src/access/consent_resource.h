@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/status.h"
+#include "fhir/jp_systems.h"
 #include "store/store.h"
 
 namespace renkei::access {
@@ -19,8 +20,7 @@ inline constexpr std::string_view kConsentType = "Consent";
 inline constexpr std::string_view kConsentCategorySystem =
     "http://renkei.jp/fhir/CodeSystem/card-consent-category";
 // Medical institution codes (JP Core), the identifier system of the consented facility.
-inline constexpr std::string_view kFacilityCodeSystem =
-    "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
+inline constexpr std::string_view kFacilityCodeSystem = fhir::kInstitutionNoSystem;
 
 // The Consent for a card consent given at facility_code for groups, signed at signed_at:
 // status active, provision permit for the facility (actor role IRCP), purpose TREAT,

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/json.h"
+#include "fhir/jp_systems.h"
 #include "store/store.h"
 
 namespace renkei::audit {
@@ -19,8 +20,7 @@ inline constexpr std::string_view kAuditDetailType = "renkei-detail";
 // HL7 systems used by the view.
 inline constexpr std::string_view kActReasonSystem =
     "http://terminology.hl7.org/CodeSystem/v3-ActReason";
-inline constexpr std::string_view kFacilitySystem =
-    "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
+inline constexpr std::string_view kFacilitySystem = fhir::kInstitutionNoSystem;
 
 // The AuditEvent for row: id = seq; type/subtype from the action; outcome 0 (success),
 // 4 (denied) or 8 (error); agents for the practitioner (or patient) and the facility;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/json.h"
+#include "fhir/jp_systems.h"
 #include "fhir/validation.h"
 
 namespace renkei::clinical {
@@ -17,10 +18,8 @@ inline constexpr std::string_view kBundleProfile =
     "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS";
 inline constexpr std::string_view kBundleResourceTypeSystem =
     "http://jpfhir.jp/fhir/clins/CodeSystem/BundleResourceType_CS";
-inline constexpr std::string_view kInsuredPersonSystem =
-    "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
-inline constexpr std::string_view kFacilitySystem =
-    "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
+inline constexpr std::string_view kInsuredPersonSystem = fhir::kMemberIdSystem;
+inline constexpr std::string_view kFacilitySystem = fhir::kInstitutionNoSystem;
 inline constexpr std::string_view kPatientLocalIdSystemPrefix = "urn:oid:1.2.392.100495.20.3.51.1";
 inline constexpr std::string_view kInstitutionNumberExtension =
     "http://jpfhir.jp/fhir/clins/Extension/StructureDefinition/JP_eCS_InstitutionNumber";

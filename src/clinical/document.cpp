@@ -5,6 +5,7 @@
 #include <map>
 
 #include "clinical/clins_codes.h"
+#include "fhir/jp_systems.h"
 #include "fhir/validation.h"
 
 namespace renkei::clinical {
@@ -18,7 +19,7 @@ namespace {
 constexpr std::string_view kDocTypeSystem = "http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes";
 constexpr std::string_view kSectionSystem =
     "http://jpfhir.jp/fhir/clins/CodeSystem/document-section";
-constexpr std::string_view kInsurerSystem = "urn:oid:1.2.392.100495.20.3.61";
+constexpr std::string_view kInsurerSystem = fhir::kInsurerNumberSystem;
 // JP-FHIR.md "Documents": 910 addressee, 430 medication, 210 attachments,
 // 230 PDF.
 constexpr std::string_view kSectionAddressee = "910";

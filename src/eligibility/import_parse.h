@@ -12,6 +12,7 @@
 #include "core/limits.h"
 #include "core/status.h"
 #include "eligibility/insured_number.h"
+#include "fhir/jp_systems.h"
 
 namespace renkei::eligibility {
 
@@ -19,7 +20,7 @@ namespace renkei::eligibility {
 // are about 150 MB of NDJSON.
 inline constexpr size_t kMaxImportBytes = size_t{512} * 1024 * 1024;
 // The insurer-number identifier system (保険者番号) of Coverage.payor (JP Core).
-inline constexpr std::string_view kInsurerNumberSystem = "urn:oid:1.2.392.100495.20.3.61";
+inline constexpr std::string_view kInsurerNumberSystem = fhir::kInsurerNumberSystem;
 
 struct ImportLine {
   size_t line = 0;   // 1-based line number in the body

@@ -6,11 +6,12 @@
 #include <string>
 #include <string_view>
 
+#include "fhir/jp_systems.h"
+
 namespace renkei::eligibility {
 
 // The identifier system of the insured person (capital I, lower-case s, as JP-CLINS spells it).
-inline constexpr std::string_view kMemberIdSystem =
-    "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
+inline constexpr std::string_view kMemberIdSystem = fhir::kMemberIdSystem;
 
 struct InsuredNumber {
   std::string insurer;  // 8 ASCII digits

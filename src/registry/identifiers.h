@@ -4,23 +4,22 @@
 
 #include <string_view>
 
+#include "fhir/jp_systems.h"
+
 namespace renkei::registry {
 
 // Insured person: insurer(8):symbol:number:branch (JP-CLINS; JP-FHIR.md "Identifiers").
-inline constexpr std::string_view kMemberIdSystem =
-    "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
+inline constexpr std::string_view kMemberIdSystem = fhir::kMemberIdSystem;
 // 10-digit medical institution code: prefecture(2) point table(1) institution(7).
-inline constexpr std::string_view kInstitutionNoSystem =
-    "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
+inline constexpr std::string_view kInstitutionNoSystem = fhir::kInstitutionNoSystem;
 // Insurer number (保険者番号), JP Core insurerNumber; renkei keeps it at 8 digits.
-inline constexpr std::string_view kInsurerNumberSystem = "urn:oid:1.2.392.100495.20.3.61";
+inline constexpr std::string_view kInsurerNumberSystem = fhir::kInsurerNumberSystem;
 // Codes of bodies with no institution or insurer number (fire departments, the ministry,
 // research bodies): 10 digits, the first two the prefecture ("00" for national bodies).
 inline constexpr std::string_view kFacilityCodeSystem =
     "http://renkei.jp/fhir/IdSystem/facility-code";
 // Medical registration number (医籍登録番号).
-inline constexpr std::string_view kMedicalRegistrationSystem =
-    "http://jpfhir.jp/fhir/core/mhlw/IdSystem/medicalRegistrationNumber";
+inline constexpr std::string_view kMedicalRegistrationSystem = fhir::kMedicalRegistrationSystem;
 
 // Facility types with the spellings of core/principal.h (hospital, clinic, dental-clinic,
 // pharmacy, fire-department, insurer, ministry, research).
