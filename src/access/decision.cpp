@@ -235,6 +235,40 @@ Decision DecidePatient(const AccessRequest& r) {
   return Permit("PATRQT", kMaskNone);
 }
 
+// Registry data only: the demographics and coverage that identify a person and their insurance.
+bool IsRegistryCategory(Category c) {
+  return c == Category::kDemographics || c == Category::kCoverage;
+}
+
+// HOPERAT (DESIGN.md §4 roles): the ministry maintains the national registry of people and
+// their coverage. It is not a care provider and has no basis to view clinical information.
+Decision DecideOperations(const AccessRequest& r) {
+  if (r.actor.facility_type != FacilityType::kMinistry) {
+    return Deny("registry operations (HOPERAT) are the ministry's purpose only");
+  }
+  if (!IsRegistryCategory(r.item.category)) {
+    return Deny("the ministry maintains demographics and coverage only, not clinical information");
+  }
+  return Permit("HOPERAT", kMaskNone);
+}
+
+// COVERAGE (DOMAIN.md §1 online eligibility: insurers register the people they insure): an
+// insurer reads the demographics of the people it insures and the Coverage it pays; nothing
+// clinical, nobody else's.
+Decision DecideCoverage(const AccessRequest& r, const AccessFacts& facts) {
+  if (r.actor.facility_type != FacilityType::kInsurer) {
+    return Deny("the COVERAGE purpose is an insurer's only");
+  }
+  const bool insures = r.item.category == Category::kCoverage
+                           ? r.item.registering_facility == r.actor.facility_code
+                           : r.item.category == Category::kDemographics &&
+                                 Contains(facts.insurers, r.actor.facility_code);
+  if (!IsRegistryCategory(r.item.category) || !insures) {
+    return Deny("insurers may read only the demographics and coverage of the people they insure");
+  }
+  return Permit("COVERAGE", kMaskNone);
+}
+
 // "Beyond the national system" (DESIGN.md §5): the patient's instructions bind every other
 // facility and every purpose. Emergency and disaster access do not reveal hidden items and
 // say that some are hidden; the same holds for opt-out, allow and block lists, each being the
@@ -376,6 +410,10 @@ Decision Decide(const AccessRequest& r, const AccessFacts& facts) {
   // From here on: a practitioner at a facility.
   const Purpose purpose = r.purpose.purpose;
   if (purpose == Purpose::kPatientRequest) return Deny("PATRQT is the patient's own purpose");
+  // Registry purposes: the patient's restrictions are about sharing care information between
+  // facilities, which these are not.
+  if (purpose == Purpose::kOperations) return DecideOperations(r);
+  if (purpose == Purpose::kCoverage) return DecideCoverage(r, facts);
   if (r.item.category == Category::kAccessHistory) {
     return Deny("the access history is shown to the patient only");
   }
@@ -403,6 +441,8 @@ Decision Decide(const AccessRequest& r, const AccessFacts& facts) {
     }
     case Purpose::kPatientRequest:
     case Purpose::kResearch:
+    case Purpose::kOperations:
+    case Purpose::kCoverage:
       break;  // handled above
   }
 

@@ -77,6 +77,8 @@ enum class Purpose : uint8_t {
   kDisaster,        // DISASTER: facility inside a declared region and period
   kPatientRequest,  // PATRQT: the patient themself
   kResearch,        // HRESCH: research/ only, never identified data
+  kOperations,      // HOPERAT: the ministry maintaining the registry (demographics, coverage)
+  kCoverage,        // COVERAGE: an insurer reading the records of the people it insures
 };
 struct PurposeClaim {
   Purpose purpose = Purpose::kTreat;
@@ -89,7 +91,8 @@ struct PurposeClaim {
 struct ItemFacts {
   Category category = Category::kDemographics;
   std::string_view item_id;               // e.g. "Condition/abc"; empty for the record itself
-  std::string_view registering_facility;  // facility code that registered the item
+  std::string_view registering_facility;  // facility code that registered the item (for
+                                          // Coverage: the paying insurer's number)
   bool uninformed = false;                // 未告知: not yet told to the patient
   std::string_view uninformed_date;       // the flag's date, shown with the item
   bool undelivered = false;               // not-to-provide: only the registering facility
@@ -132,6 +135,9 @@ struct AccessFacts {
   std::vector<DisasterDeclaration> declarations;
   PatientRestrictions restrictions;
   bool nurses_may_view = false;  // the requesting facility's setting
+  // The insurer numbers paying the patient's Coverage: loaded only for insurer actors, whose
+  // COVERAGE basis reaches exactly the people they insure.
+  std::vector<std::string> insurers;
   TimePoint now{};
 };
 

@@ -20,15 +20,32 @@ std::string_view ClaimedPurpose::code() const {
       return "PATRQT";
     case Purpose::kResearch:
       return "HRESCH";
+    case Purpose::kOperations:
+      return "HOPERAT";
+    case Purpose::kCoverage:
+      return "COVERAGE";
   }
   return "TREAT";
 }
 
+std::string_view DefaultPurposeCode(const Principal& who) {
+  // Each of these principals has one natural purpose; only care providers choose.
+  if (who.kind == PrincipalKind::kPatient) return "PATRQT";
+  switch (who.facility_type) {
+    case FacilityType::kMinistry:
+      return "HOPERAT";
+    case FacilityType::kInsurer:
+      return "COVERAGE";
+    case FacilityType::kResearch:
+      return "HRESCH";
+    default:
+      return "TREAT";
+  }
+}
+
 Result<ClaimedPurpose> ClaimedPurposeOf(const Request& req, const Principal& who) {
   ClaimedPurpose c;
-  // The patient's own requests need no header: their only purpose is PATRQT.
-  std::string_view code = req.Header("x-purpose-of-use")
-                              .value_or(who.kind == PrincipalKind::kPatient ? "PATRQT" : "TREAT");
+  std::string_view code = req.Header("x-purpose-of-use").value_or(DefaultPurposeCode(who));
   if (code == "TREAT") {
     c.purpose = Purpose::kTreat;
   } else if (code == "ETREAT") {
@@ -41,9 +58,14 @@ Result<ClaimedPurpose> ClaimedPurposeOf(const Request& req, const Principal& who
     c.purpose = Purpose::kPatientRequest;
   } else if (code == "HRESCH") {
     c.purpose = Purpose::kResearch;
+  } else if (code == "HOPERAT") {
+    c.purpose = Purpose::kOperations;
+  } else if (code == "COVERAGE") {
+    c.purpose = Purpose::kCoverage;
   } else {
     return Error(ErrorCode::kInvalid,
-                 "X-Purpose-Of-Use must be TREAT, ETREAT, DISASTER, PATRQT or HRESCH");
+                 "X-Purpose-Of-Use must be TREAT, ETREAT, DISASTER, PATRQT, HRESCH, HOPERAT or "
+                 "COVERAGE");
   }
   if (auto consent = req.Header("x-consent")) {
     if (*consent == "verbal") {

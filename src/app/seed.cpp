@@ -31,6 +31,7 @@ struct Facility {
   std::string prefecture;
   std::string name;
   bool emergency = false;
+  bool nurses_may_view = false;
 };
 
 // Codes follow DESIGN.md §4: prefecture(2), point table (1 medical, 3 dental, 4 pharmacy), 7
@@ -41,7 +42,7 @@ const std::vector<Facility>& Facilities() {
       {"1310000029", FacilityType::kClinic, "13", "千代田内科クリニック"},
       {"1330000015", FacilityType::kDentalClinic, "13", "丸の内歯科医院"},
       {"1340000013", FacilityType::kPharmacy, "13", "神田調剤薬局"},
-      {"2710000017", FacilityType::kHospital, "27", "大阪北総合病院", false},
+      {"2710000017", FacilityType::kHospital, "27", "大阪北総合病院", false, true},
       {"2710000025", FacilityType::kClinic, "27", "梅田こどもクリニック"},
       {"2740000019", FacilityType::kPharmacy, "27", "北区さくら薬局"},
       {"1710000013", FacilityType::kHospital, "17", "輪島救急医療センター", true},
@@ -153,6 +154,12 @@ json::object OrganizationOf(const Facility& f) {
     em["url"] = reg::kEmergencyHospitalExtension;
     em["valueBoolean"] = f.emergency;
     ext.push_back(em);
+  }
+  if (f.nurses_may_view) {
+    json::object nurses;
+    nurses["url"] = reg::kNursesMayViewExtension;
+    nurses["valueBoolean"] = true;
+    ext.push_back(nurses);
   }
   org["extension"] = std::move(ext);
   return org;

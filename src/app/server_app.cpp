@@ -3,6 +3,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "access/access_history.h"
+#include "access/access_routes.h"
+#include "access/consent_service.h"
+#include "access/facts_service.h"
 #include "audit/audit_log.h"
 #include "audit/audit_routes.h"
 #include "auth/card.h"
@@ -30,6 +34,9 @@ struct ServerApp::Parts {
   std::unique_ptr<auth::CardVerifier> cards;
   std::unique_ptr<registry::ResourceService> resources;
   std::unique_ptr<eligibility::EligibilityService> eligibility;
+  std::unique_ptr<access::ConsentService> consents;
+  std::unique_ptr<access::FactsService> facts;
+  std::unique_ptr<access::AccessHistoryService> history;
   RouteTable routes;
 };
 
@@ -90,11 +97,17 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   p->eligibility = std::make_unique<eligibility::EligibilityService>(
       *p->store, *p->audit, *p->cards, p->clock, options.limits);
 
+  p->consents = std::make_unique<access::ConsentService>(*p->store, *p->audit, *p->cards,
+                                                         p->clock, options.limits);
+  p->facts = std::make_unique<access::FactsService>(*p->store, *p->audit, p->clock, options.limits);
+  p->history = std::make_unique<access::AccessHistoryService>(*p->store, *p->audit, p->clock);
+
   // Operation routes ($verify-eligibility) come before the generic instance routes so the
   // literal segment is registered first; the router prefers literals either way.
   Append(p->routes, p->tokens->Routes());
   Append(p->routes, p->eligibility->Routes());
   Append(p->routes, audit::AuditRoutes(*p->store, *p->audit, p->clock));
+  Append(p->routes, access::AccessRoutes(*p->consents, *p->facts, *p->history));
   Append(p->routes, p->resources->Routes());
   p->routes.push_back(MetadataRoute(&p->routes, options.public_url));
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(p)));

@@ -188,6 +188,7 @@ std::string AccessTokenCodec::Issue(const Principal& principal, TimePoint now,
   claims["facility_type"] = ToString(principal.facility_type);
   claims["prefecture"] = principal.prefecture;
   claims["emergency"] = principal.emergency_hospital;
+  claims["nurses"] = principal.nurses_may_view;
   claims["practitioner"] = principal.practitioner_id;
   claims["qualification"] = ToString(principal.qualification);
   std::string token = header_b64_;
@@ -260,6 +261,9 @@ Result<Principal> AccessTokenCodec::Verify(std::string_view token, TimePoint now
       !emergency->is_bool())
     return Unauthenticated("malformed access token");
   p.emergency_hospital = emergency->get_bool();
+  // Absent in tokens issued before the setting existed: nurses then do not view.
+  const boost::json::value* nurses = claims.if_contains("nurses");
+  p.nurses_may_view = nurses != nullptr && nurses->is_bool() && nurses->get_bool();
   return p;
 }
 

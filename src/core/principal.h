@@ -31,6 +31,7 @@ struct Principal {
   FacilityType facility_type = FacilityType::kClinic;
   std::string prefecture;           // "01".."47"
   bool emergency_hospital = false;  // hospital receiving emergency patients
+  bool nurses_may_view = false;     // the facility lets its nurses view clinical information
   std::string practitioner_id;      // empty unless kind == kPractitioner
   Qualification qualification = Qualification::kNone;
   std::string token_id;  // jti of the access token, for audit correlation

@@ -78,6 +78,13 @@ void ValidateOrganization(const json::object& r, IssueCollector& c) {
       c.Rule(Child(root, "extension"), "only hospitals receive emergency patients");
     }
   }
+  if (const json::object* nurses = FindExtension(r, kNursesMayViewExtension)) {
+    if (!json::GetBool(*nurses, "valueBoolean")) {
+      c.Invalid(Child(root, "extension"), "the nurses-may-view extension takes valueBoolean");
+    } else if (has_type && type != FacilityType::kHospital && type != FacilityType::kClinic) {
+      c.Rule(Child(root, "extension"), "only hospitals and clinics let nurses view");
+    }
+  }
   if (!has_type) return;
 
   if (IsMedicalFacility(type)) {

@@ -36,6 +36,10 @@ inline constexpr std::string_view kPrefectureSystem =
 // valueBoolean: the hospital receives emergency patients (救急告示病院), DOMAIN.md §1.
 inline constexpr std::string_view kEmergencyHospitalExtension =
     "http://renkei.jp/fhir/StructureDefinition/emergency-hospital";
+// valueBoolean: the facility lets its nurses view clinical information (issue "Access policy",
+// legal basis 2: "and nurses, when the facility enables it").
+inline constexpr std::string_view kNursesMayViewExtension =
+    "http://renkei.jp/fhir/StructureDefinition/nurses-may-view";
 // HumanName representation: IDE (kanji) / SYL (kana), as JP Core names carry it.
 inline constexpr std::string_view kNameRepresentationExtension =
     "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";

@@ -279,7 +279,9 @@ ResourceKind PatientKind() {
       {"gender", SearchParamKind::kToken, "", false, "male, female, other, unknown"},
   };
   k.write_policy = PatientWritePolicy;
-  k.read_policy = DecidePatientRead;
+  k.access_category = access::Category::kDemographics;
+  k.owner_param = "_id";
+  k.lookup_param = "identifier";
   k.search_policy = CheckPatientSearch;
   return k;
 }
@@ -302,7 +304,20 @@ ResourceKind CoverageKind() {
       {"status", SearchParamKind::kToken, "", false, "active, cancelled, draft, entered-in-error"},
   };
   k.write_policy = CoverageWritePolicy;
-  k.read_policy = DecidePatientRead;
+  k.access_category = access::Category::kCoverage;
+  // A Coverage is "registered" by the insurer paying it: the COVERAGE basis reaches exactly
+  // the Coverage an insurer pays (access/decision.cpp).
+  k.item_of = [](store::Transaction& tx, const store::ResourceRow& row) -> Result<ItemInfo> {
+    ItemInfo item;
+    item.category = access::Category::kCoverage;
+    item.item_id = "Coverage/" + row.id;
+    auto coverage = json::ParseObject(row.json, Limits{});
+    if (!coverage.ok()) return Error(ErrorCode::kInternal, "a stored Coverage is not JSON");
+    RK_ASSIGN_OR_RETURN(auto payor, PayorInsurerNumber(tx, *coverage));
+    if (payor) item.registering_facility = std::move(*payor);
+    return item;
+  };
+  k.owner_param = "beneficiary";
   k.search_policy = CheckPatientSearch;
   k.search_scope = CoverageSearchScope;
   return k;

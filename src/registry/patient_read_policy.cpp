@@ -19,24 +19,6 @@ bool IsInsurer(const Principal& who) {
   return who.facility_type == FacilityType::kInsurer;
 }
 
-// Does the insurer with this number cover the patient (a Coverage naming both)?
-Result<bool> InsurerCoversPatient(store::Transaction& tx, std::string_view insurer_number,
-                                  std::string_view patient_id) {
-  RK_ASSIGN_OR_RETURN(auto org, InsurerOrganizationId(tx, insurer_number));
-  if (!org) return false;
-  store::SearchQuery q;
-  q.type = "Coverage";
-  q.criteria.push_back(
-      {"beneficiary", store::MatchOp::kEq, false, "", {fmt::format("Patient/{}", patient_id)}});
-  q.criteria.push_back(
-      {"payor", store::MatchOp::kEq, false, "", {fmt::format("Organization/{}", *org)}});
-  q.patient_id = std::string(patient_id);
-  q.count = 1;
-  q.include_total = false;
-  RK_ASSIGN_OR_RETURN(auto page, tx.Search(q));
-  return !page.rows.empty();
-}
-
 }  // namespace
 
 Result<std::optional<std::string>> InsurerOrganizationId(store::Transaction& tx,
@@ -85,34 +67,6 @@ Result<std::optional<std::string>> PayorInsurerNumber(store::Transaction& tx,
     }
   }
   return std::optional<std::string>();
-}
-
-Result<std::string> DecidePatientRead(const Principal& who, store::Transaction& tx,
-                                      const store::ResourceRow& row) {
-  if (who.kind == PrincipalKind::kPatient) {
-    if (!who.subject.empty() && who.subject == row.patient_id) return std::string("PATRQT");
-    return Forbidden("patients may read only their own records");
-  }
-  if (IsMinistry(who)) return std::string("HOPERAT");
-  if (IsInsurer(who)) {
-    if (row.type == "Coverage") {
-      auto coverage = json::ParseObject(row.json, Limits{});
-      if (!coverage.ok()) return Error(ErrorCode::kInternal, "a stored Coverage is not JSON");
-      RK_ASSIGN_OR_RETURN(auto number, PayorInsurerNumber(tx, *coverage));
-      if (number && *number == who.facility_code) return std::string("COVERAGE");
-    } else if (row.type == "Patient") {
-      RK_ASSIGN_OR_RETURN(bool covers, InsurerCoversPatient(tx, who.facility_code, row.patient_id));
-      if (covers) return std::string("COVERAGE");
-    }
-    return Forbidden("insurers may read only the records of the people they insure");
-  }
-  if (who.qualification == Qualification::kClerk) {
-    return Forbidden("clerks may verify eligibility but not read patient records");
-  }
-  if (who.kind == PrincipalKind::kPractitioner && IsClinicallyQualified(who.qualification)) {
-    return std::string("TREAT");
-  }
-  return Forbidden("only qualified staff may read patient records");
 }
 
 Status CheckPatientSearch(const Principal& who) {

@@ -1,5 +1,5 @@
-// Who may read and write registry data. The patient read decision sits in ONE function,
-// DecidePatientRead, which the access-policy module (consent, emergency, disaster) replaces.
+// Who may write registry data, and the insurer lookups the policies need. Reads of
+// patient-owned data are decided by access::Decide (read_access.h), not here.
 #pragma once
 
 #include <optional>
@@ -12,13 +12,6 @@
 #include "store/store.h"
 
 namespace renkei::registry {
-
-// May who read the patient-owned row? Returns the purpose of use for the audit entry:
-// the patient themself -> PATRQT; the ministry -> HOPERAT; an insurer -> COVERAGE for
-// Coverage it pays and Patients it covers; clinically qualified practitioners (physician,
-// dentist, pharmacist, nurse, paramedic) -> TREAT. Clerks and everyone else: kForbidden.
-Result<std::string> DecidePatientRead(const Principal& who, store::Transaction& tx,
-                                      const store::ResourceRow& row);
 
 // Refuses, before any search, principals who may read no patient record at all (clerks).
 Status CheckPatientSearch(const Principal& who);

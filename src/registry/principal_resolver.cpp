@@ -83,6 +83,9 @@ Result<Principal> ResolvePrincipal(store::Store& store, std::string_view practit
           p.emergency_hospital = p.facility_type == FacilityType::kHospital &&
                                  json::GetBool(*ext, "valueBoolean").value_or(false);
         }
+        if (const json::object* ext = FindExtension(*org, kNursesMayViewExtension)) {
+          p.nurses_may_view = json::GetBool(*ext, "valueBoolean").value_or(false);
+        }
         return p;
       });
 }

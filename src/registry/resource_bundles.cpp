@@ -79,6 +79,8 @@ Result<std::string> ResourceService::RunTransaction(const Request& req, fhir::Re
                                                     std::string_view body_hash) {
   const Principal& who = *req.principal;
   RK_ASSIGN_OR_RETURN(std::string key, internal::IdempotencyKey(req));
+  RK_ASSIGN_OR_RETURN(access::ClaimedPurpose claim, ClaimOf(&req, who));
+  const TimePoint now = clock_.Now();
   const std::string scope = internal::IdempotencyScope(who, "transaction");
   const size_t n = bundle.entries.size();
 
@@ -142,6 +144,7 @@ Result<std::string> ResourceService::RunTransaction(const Request& req, fhir::Re
           }
         }
         WriteContext ctx{tx, who, {}};
+        ReadContext read(tx, who, claim, now);
         // Conditional creates decide first; then every urn:uuid fullUrl gets its target.
         std::vector<std::optional<store::ResourceRow>> existing(n);
         std::vector<std::string> assigned(n);
@@ -223,12 +226,13 @@ Result<std::string> ResourceService::RunTransaction(const Request& req, fhir::Re
               version = fhir::ParseETag(u.version);
               if (!version) return AtEntry(i, Error(ErrorCode::kNotFound, "no such version"));
             }
-            auto r = ReadOp(tx, who, u.type, u.id, version);
+            auto r = ReadOp(read, u.type, u.id, version);
             if (!r.ok()) return AtEntry(i, r.error());
             if (r->denied) return AtEntry(i, *r->denied);
             if (r->patient_owned) {
-              audits.push_back(audit::EntryFor(who, r->row.patient_id, version ? "vread" : "read",
-                                               r->category, r->purpose));
+              audits.push_back(ReadAuditEntry(who, claim, r->row.patient_id,
+                                              version ? "vread" : "read", r->category, r->purpose,
+                                              false));
             }
             o.full_url = fhir::ResourceUrl(req.base_url, u.type, u.id);
             o.resource_json = std::move(r->row.json);
@@ -245,10 +249,13 @@ Result<std::string> ResourceService::RunTransaction(const Request& req, fhir::Re
             Status s = kind.search_policy(who);
             if (!s.ok()) return AtEntry(i, s.error());
           }
-          auto found = SearchOp(tx, who, kind, *search);
+          auto found = SearchOp(read, kind, *search);
           if (!found.ok()) return AtEntry(i, found.error());
+          // A refused entry fails the whole transaction: nothing of it is written.
+          if (found->denied) return AtEntry(i, *found->denied);
           for (const auto& [patient, purpose] : found->purpose_by_patient) {
-            audits.push_back(audit::EntryFor(who, patient, "search", CategoryOf(kind), purpose));
+            audits.push_back(
+                ReadAuditEntry(who, claim, patient, "search", CategoryOf(kind), purpose, false));
           }
           std::vector<fhir::BundleEntryOut> matches;
           for (auto& row : found->rows) {
@@ -262,9 +269,8 @@ Result<std::string> ResourceService::RunTransaction(const Request& req, fhir::Re
           std::string next = found->next_cursor.empty()
                                  ? std::string()
                                  : base + fhir::PageQuery(*search, found->next_cursor);
-          o.resource_json =
-              fhir::SearchSetBundle(found->filtered ? std::nullopt : found->total,
-                                    base + fhir::PageQuery(*search, search->cursor), next, matches);
+          o.resource_json = fhir::SearchSetBundle(
+              found->total, base + fhir::PageQuery(*search, search->cursor), next, matches);
           o.response_status = fhir::StatusLine(200);
         }
         RK_TRY(audit_.AppendInTransaction(tx, audits));
@@ -297,6 +303,10 @@ std::string ResourceService::RunBatch(const Request& req, fhir::RequestBundle bu
     sub.base_url = req.base_url;
     sub.client_address = req.client_address;
     sub.request_id = req.request_id;
+    // Every entry is read on the basis the batch claims (access/purpose_claim.h).
+    for (std::string_view name : {"x-purpose-of-use", "x-access-reason", "x-consent"}) {
+      if (auto v = req.Header(name)) sub.headers[std::string(name)] = std::string(*v);
+    }
     Response r;
     bool ok_method = true;
     if (e.method == "GET") {

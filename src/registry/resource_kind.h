@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access/decision.h"
 #include "core/json.h"
 #include "core/principal.h"
 #include "core/status.h"
@@ -24,6 +25,16 @@ struct WriteContext {
   store::Transaction& tx;
   const Principal& who;
   std::map<std::string, std::string, std::less<>> memo;
+};
+
+// What the access decision needs to know of one stored row of a patient-owned kind.
+struct ItemInfo {
+  access::Category category = access::Category::kDemographics;
+  std::string item_id;               // "Type/id"
+  std::string registering_facility;  // facility (Coverage: insurer number) that registered it
+  bool uninformed = false;           // JP-CLINS UNINFORMED flag, with its date
+  std::string uninformed_date;
+  bool undelivered = false;  // JP-CLINS UNDELIVERED (not-to-provide) flag
 };
 
 struct ResourceKind {
@@ -46,18 +57,27 @@ struct ResourceKind {
   // May who write this resource (create/update)? kForbidden with the reason otherwise.
   // Unset: only the ministry writes.
   std::function<Status(WriteContext&, const json::object&)> write_policy;
-  // May who read this stored row? Returns the purpose of use for the audit entry
-  // (TREAT, COVERAGE, HOPERAT, PATRQT...) or kForbidden with the reason. Unset:
-  // DecidePatientRead for patient-owned kinds, any authenticated principal otherwise.
+  // Kinds NOT owned by a patient (directory data): may who read this stored row? Returns the
+  // purpose of use or kForbidden. Unset: any authenticated principal. Patient-owned kinds are
+  // always decided by access::Decide (read_access.h), never by this.
   std::function<Result<std::string>(const Principal&, store::Transaction&,
                                     const store::ResourceRow&)>
       read_policy;
+  // Patient-owned kinds: the access category of the kind's items, and (optional) what the
+  // decision needs to know of one stored row (default: the category and "Type/id").
+  access::Category access_category = access::Category::kDemographics;
+  std::function<Result<ItemInfo>(store::Transaction&, const store::ResourceRow&)> item_of;
+  // Patient-owned kinds: the search parameter naming the owning patient (Patient "_id",
+  // Coverage "beneficiary"), and one that identifies patients when it is absent (Patient
+  // "identifier"); a care provider's search must use one of them (read_access.h).
+  std::string owner_param;
+  std::string lookup_param;
   // May who search this type at all (checked before running a search)? Unset:
   // CheckPatientSearch for patient-owned kinds, anyone otherwise.
   std::function<Status(const Principal&)> search_policy;
-  // Criteria added to every search by who (so that pages and totals cover only what who may
-  // read, e.g. an insurer's own Coverage). Returning nullopt means who can match nothing.
-  // Optional; the read policy still checks every row.
+  // Criteria added to an insurer's searches (COVERAGE) so that pages and totals cover only
+  // what it may read (its own Coverage). Returning nullopt means who can match nothing.
+  // Optional; the access decision still checks every row.
   std::function<Result<std::optional<std::vector<store::Criterion>>>(const Principal&,
                                                                      store::Transaction&)>
       search_scope;

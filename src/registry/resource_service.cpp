@@ -118,7 +118,7 @@ ResourceService::ResourceService(store::Store& store, audit::AuditLog& audit, co
   // Defaults for what a kind leaves unset: the patient read policy for patient-owned kinds,
   // any authenticated reader otherwise; only the ministry writes; shape checks only.
   for (auto& k : kinds_) {
-    if (!k.read_policy) k.read_policy = k.patient_owned ? DecidePatientRead : DirectoryReadPolicy;
+    if (!k.read_policy && !k.patient_owned) k.read_policy = DirectoryReadPolicy;
     if (!k.search_policy && k.patient_owned) k.search_policy = CheckPatientSearch;
     if (!k.write_policy) k.write_policy = DirectoryWritePolicy;
     if (!k.validate) {
@@ -221,8 +221,7 @@ RouteTable ResourceService::Routes() {
   return routes;
 }
 
-Result<ResourceService::ReadOutcome> ResourceService::ReadOp(store::Transaction& tx,
-                                                             const Principal& who,
+Result<ResourceService::ReadOutcome> ResourceService::ReadOp(ReadContext& ctx,
                                                              std::string_view type,
                                                              std::string_view id,
                                                              std::optional<int64_t> version) {
@@ -230,9 +229,9 @@ Result<ResourceService::ReadOutcome> ResourceService::ReadOp(store::Transaction&
   if (!IsValidFhirId(id)) return Error(ErrorCode::kNotFound, fmt::format("{} not found", type));
   std::optional<store::ResourceRow> row;
   if (version) {
-    RK_ASSIGN_OR_RETURN(row, tx.ReadVersion(type, id, *version));
+    RK_ASSIGN_OR_RETURN(row, ctx.tx().ReadVersion(type, id, *version));
   } else {
-    RK_ASSIGN_OR_RETURN(row, tx.ReadCurrent(type, id));
+    RK_ASSIGN_OR_RETURN(row, ctx.tx().ReadCurrent(type, id));
   }
   if (!row) {
     return Error(ErrorCode::kNotFound,
@@ -243,12 +242,22 @@ Result<ResourceService::ReadOutcome> ResourceService::ReadOp(store::Transaction&
   ReadOutcome out;
   out.patient_owned = kind->patient_owned;
   out.category = CategoryOf(*kind);
-  auto decision = kind->read_policy(who, tx, *row);
-  if (!decision.ok()) {
-    if (decision.error().code() != ErrorCode::kForbidden) return std::move(decision).error();
-    out.denied = std::move(decision).error();
+  if (kind->patient_owned) {
+    // The one door (issue "Access policy"): every read of patient data is decided here.
+    RK_ASSIGN_OR_RETURN(access::Decision d, ctx.DecideRow(*kind, *row));
+    if (d.permit) {
+      out.purpose = std::string(d.basis);
+    } else {
+      out.denied = Error(ErrorCode::kForbidden, std::string(d.reason));
+    }
   } else {
-    out.purpose = std::move(decision).value();
+    auto decision = kind->read_policy(ctx.who(), ctx.tx(), *row);
+    if (!decision.ok()) {
+      if (decision.error().code() != ErrorCode::kForbidden) return std::move(decision).error();
+      out.denied = std::move(decision).error();
+    } else {
+      out.purpose = std::move(decision).value();
+    }
   }
   out.row = std::move(*row);
   return out;
@@ -257,23 +266,27 @@ Result<ResourceService::ReadOutcome> ResourceService::ReadOp(store::Transaction&
 Response ResourceService::Read(Request& req, std::string_view type) {
   auto who = PrincipalOf(req);
   if (!who.ok()) return fhir::ErrorResponse(who.error());
+  auto claim = ClaimOf(&req, **who);
+  if (!claim.ok()) return fhir::ErrorResponse(claim.error());
   std::optional<int64_t> version;
   if (req.path_params.count("vid")) {
     version = ParsePositive(req.PathParam("vid"));
     if (!version) return fhir::ErrorResponse(Error(ErrorCode::kNotFound, "no such version"));
   }
   std::string id(req.PathParam("id"));
+  const TimePoint now = clock_.Now();
   auto outcome = store::RunInTransactionWithResult<ReadOutcome>(
-      store_, store::TxMode::kRead,
-      [&](store::Transaction& tx) { return ReadOp(tx, **who, type, id, version); });
+      store_, store::TxMode::kRead, [&](store::Transaction& tx) {
+        ReadContext ctx(tx, **who, *claim, now);
+        return ReadOp(ctx, type, id, version);
+      });
   if (!outcome.ok()) return fhir::ErrorResponse(outcome.error());
   const ReadOutcome& o = *outcome;
   if (o.patient_owned) {
     // The entry is committed before any data leaves (DESIGN.md §3.1).
-    audit::AuditEntry entry =
-        audit::EntryFor(**who, o.row.patient_id, version ? "vread" : "read", o.category,
-                        o.purpose.empty() ? "TREAT" : o.purpose, o.denied ? "denied" : "success");
-    Status s = audit_.Record(std::move(entry));
+    Status s =
+        audit_.Record(ReadAuditEntry(**who, *claim, o.row.patient_id, version ? "vread" : "read",
+                                     o.category, o.purpose, o.denied.has_value()));
     if (!s.ok()) return fhir::ErrorResponse(s.error());
   }
   if (o.denied) return fhir::ErrorResponse(*o.denied);
@@ -288,36 +301,56 @@ Response ResourceService::VRead(Request& req, std::string_view type) {
 }
 
 Result<ResourceService::SearchOutcome> ResourceService::SearchOp(
-    store::Transaction& tx, const Principal& who, const ResourceKind& kind,
-    const fhir::SearchRequest& search) {
+    ReadContext& ctx, const ResourceKind& kind, const fhir::SearchRequest& search) {
   store::SearchQuery q = internal::ToStoreQuery(kind.type, search);
   SearchOutcome out;
-  if (kind.search_scope) {
-    RK_ASSIGN_OR_RETURN(auto scope, kind.search_scope(who, tx));
-    if (!scope) {
-      out.total = 0;  // who can match nothing
+  if (kind.patient_owned) {
+    // Consent is enforced inside the query (issue "Access policy"): the plan narrows q before
+    // it runs, so totals and paging count only what the caller may see.
+    RK_ASSIGN_OR_RETURN(SearchPlan plan, PlanPatientSearch(ctx, kind, q));
+    if (plan.denied) {
+      out.denied = std::move(plan.denied);
+      out.denied_patient = std::move(plan.denied_patient);
       return out;
     }
-    for (auto& c : *scope) q.criteria.push_back(std::move(c));
+    if (plan.match_nothing) {
+      out.total = 0;
+      return out;
+    }
   }
-  RK_ASSIGN_OR_RETURN(store::SearchPage page, tx.Search(q));
+  RK_ASSIGN_OR_RETURN(store::SearchPage page, ctx.tx().Search(q));
   out.total = page.total;
   if (search.total_only) return out;
   out.next_cursor = std::move(page.next_cursor);
   out.rows.reserve(page.rows.size());
   for (auto& row : page.rows) {
     if (kind.patient_owned) {
-      auto decision = kind.read_policy(who, tx, row);
-      if (!decision.ok()) {
-        if (decision.error().code() != ErrorCode::kForbidden) return std::move(decision).error();
-        out.filtered = true;  // withheld; the page is shorter and the total is left out
-        continue;
+      // Every row is still decided: the plan and the decision must agree, and a row the
+      // decision refuses means the plan let too much into the query.
+      RK_ASSIGN_OR_RETURN(access::Decision d, ctx.DecideRow(kind, row));
+      if (!d.permit) {
+        return Error(ErrorCode::kInternal, "the search scope and the access decision disagree");
       }
-      out.purpose_by_patient.emplace(row.patient_id, std::move(decision).value());
+      out.purpose_by_patient.emplace(row.patient_id, std::string(d.basis));
     }
     out.rows.push_back(std::move(row));
   }
   return out;
+}
+
+Status ResourceService::AuditSearch(const Principal& who, const access::ClaimedPurpose& claim,
+                                    const ResourceKind& kind, const SearchOutcome& o) {
+  std::vector<audit::AuditEntry> entries;
+  if (o.denied) {
+    entries.push_back(
+        ReadAuditEntry(who, claim, o.denied_patient, "search", CategoryOf(kind), "", true));
+  }
+  for (const auto& [patient, purpose] : o.purpose_by_patient) {
+    entries.push_back(
+        ReadAuditEntry(who, claim, patient, "search", CategoryOf(kind), purpose, false));
+  }
+  if (entries.empty()) return Ok();
+  return audit_.Record(std::move(entries));
 }
 
 Response ResourceService::Search(Request& req, std::string_view type) {
@@ -325,6 +358,8 @@ Response ResourceService::Search(Request& req, std::string_view type) {
   if (!who.ok()) return fhir::ErrorResponse(who.error());
   auto kind = KindOrError(type);
   if (!kind.ok()) return fhir::ErrorResponse(kind.error());
+  auto claim = ClaimOf(&req, **who);
+  if (!claim.ok()) return fhir::ErrorResponse(claim.error());
   auto search = fhir::ParseSearch(req.query, (*kind)->search_params, limits_,
                                   fhir::PrefersLenient(req.Header("prefer").value_or("")));
   if (!search.ok()) return fhir::ErrorResponse(search.error());
@@ -332,19 +367,18 @@ Response ResourceService::Search(Request& req, std::string_view type) {
     Status s = (*kind)->search_policy(**who);
     if (!s.ok()) return fhir::ErrorResponse(s.error());
   }
+  const TimePoint now = clock_.Now();
   auto outcome = store::RunInTransactionWithResult<SearchOutcome>(
-      store_, store::TxMode::kRead,
-      [&](store::Transaction& tx) { return SearchOp(tx, **who, **kind, *search); });
+      store_, store::TxMode::kRead, [&](store::Transaction& tx) {
+        ReadContext ctx(tx, **who, *claim, now);
+        return SearchOp(ctx, **kind, *search);
+      });
   if (!outcome.ok()) return fhir::ErrorResponse(outcome.error());
   SearchOutcome& o = *outcome;
-  if (!o.purpose_by_patient.empty()) {
-    std::vector<audit::AuditEntry> entries;
-    for (const auto& [patient, purpose] : o.purpose_by_patient) {
-      entries.push_back(audit::EntryFor(**who, patient, "search", CategoryOf(**kind), purpose));
-    }
-    Status s = audit_.Record(std::move(entries));
-    if (!s.ok()) return fhir::ErrorResponse(s.error());
+  if (Status s = AuditSearch(**who, *claim, **kind, o); !s.ok()) {
+    return fhir::ErrorResponse(s.error());
   }
+  if (o.denied) return fhir::ErrorResponse(*o.denied);
   std::vector<fhir::BundleEntryOut> entries;
   entries.reserve(o.rows.size());
   for (auto& row : o.rows) {
@@ -360,7 +394,7 @@ Response ResourceService::Search(Request& req, std::string_view type) {
                          ? std::string()
                          : base + fhir::PageQuery(*search, o.next_cursor);
   std::optional<int64_t> total =
-      (search->include_total || search->total_only) && !o.filtered ? o.total : std::nullopt;
+      search->include_total || search->total_only ? o.total : std::nullopt;
   return Response::Json(200, fhir::SearchSetBundle(total, self, next, entries));
 }
 
@@ -384,6 +418,9 @@ Response ResourceService::HistoryInstance(Request& req, std::string_view type) {
           Error(ErrorCode::kInvalid, fmt::format("history parameter '{}' is not supported", name)));
     }
   }
+  auto claim = ClaimOf(&req, **who);
+  if (!claim.ok()) return fhir::ErrorResponse(claim.error());
+  const TimePoint now = clock_.Now();
   std::string id(req.PathParam("id"));
   struct HistoryOutcome {
     ReadOutcome current;
@@ -393,7 +430,8 @@ Response ResourceService::HistoryInstance(Request& req, std::string_view type) {
   auto outcome = store::RunInTransactionWithResult<HistoryOutcome>(
       store_, store::TxMode::kRead, [&](store::Transaction& tx) -> Result<HistoryOutcome> {
         HistoryOutcome h;
-        RK_ASSIGN_OR_RETURN(h.current, ReadOp(tx, **who, type, id, std::nullopt));
+        ReadContext ctx(tx, **who, *claim, now);
+        RK_ASSIGN_OR_RETURN(h.current, ReadOp(ctx, type, id, std::nullopt));
         if (h.current.denied) return h;
         RK_ASSIGN_OR_RETURN(h.versions, tx.History(type, id, count + 1, before));
         if (h.versions.size() > count) {
@@ -405,10 +443,9 @@ Response ResourceService::HistoryInstance(Request& req, std::string_view type) {
   if (!outcome.ok()) return fhir::ErrorResponse(outcome.error());
   HistoryOutcome& h = *outcome;
   if (h.current.patient_owned) {
-    Status s = audit_.Record(
-        audit::EntryFor(**who, h.current.row.patient_id, "history", h.current.category,
-                        h.current.purpose.empty() ? "TREAT" : h.current.purpose,
-                        h.current.denied ? "denied" : "success"));
+    Status s = audit_.Record(ReadAuditEntry(**who, *claim, h.current.row.patient_id, "history",
+                                            h.current.category, h.current.purpose,
+                                            h.current.denied.has_value()));
     if (!s.ok()) return fhir::ErrorResponse(s.error());
   }
   if (h.current.denied) return fhir::ErrorResponse(*h.current.denied);

@@ -26,6 +26,7 @@
 #include "core/request.h"
 #include "fhir/bundle.h"
 #include "fhir/search_params.h"
+#include "registry/read_access.h"
 #include "registry/resource_kind.h"
 #include "store/store.h"
 
@@ -84,7 +85,7 @@ class ResourceService {
  private:
   struct ReadOutcome {
     store::ResourceRow row;
-    std::string purpose;          // set when permitted
+    std::string purpose;          // the decision's basis, set when permitted
     std::optional<Error> denied;  // the policy's refusal, audited as "denied"
     bool patient_owned = false;
     std::string category;
@@ -92,9 +93,10 @@ class ResourceService {
   struct SearchOutcome {
     std::vector<store::ResourceRow> rows;
     std::map<std::string, std::string> purpose_by_patient;  // patient id -> purpose
-    bool filtered = false;  // some rows were withheld by the read policy
     std::optional<int64_t> total;
     std::string next_cursor;
+    std::optional<Error> denied;  // no basis for a patient the search names (audited)
+    std::string denied_patient;
   };
 
   Result<const ResourceKind*> KindOrError(std::string_view type) const;
@@ -112,10 +114,14 @@ class ResourceService {
                                json::object resource, std::optional<int64_t> if_match,
                                std::vector<audit::AuditEntry>& audits,
                                std::string_view issue_prefix);
-  Result<ReadOutcome> ReadOp(store::Transaction& tx, const Principal& who, std::string_view type,
-                             std::string_view id, std::optional<int64_t> version);
-  Result<SearchOutcome> SearchOp(store::Transaction& tx, const Principal& who,
-                                 const ResourceKind& kind, const fhir::SearchRequest& search);
+  // Reads and searches decide every patient-owned row through ctx (access::Decide).
+  Result<ReadOutcome> ReadOp(ReadContext& ctx, std::string_view type, std::string_view id,
+                             std::optional<int64_t> version);
+  Result<SearchOutcome> SearchOp(ReadContext& ctx, const ResourceKind& kind,
+                                 const fhir::SearchRequest& search);
+  // Audits a search outcome (denied or one entry per patient) before its answer leaves.
+  Status AuditSearch(const Principal& who, const access::ClaimedPurpose& claim,
+                     const ResourceKind& kind, const SearchOutcome& outcome);
   // The resources an If-None-Exist query matches (at most limit), and a canonical key of its
   // criteria for ReserveCondition.
   struct Matches {

@@ -153,15 +153,28 @@ Result<WriteResult> ResourceService::CreateOp(WriteContext& ctx, json::object re
       out.last_updated = row.last_updated;
       out.status = 200;
       out.patient_id = row.patient_id;
-      auto decision = kind->read_policy(ctx.who, ctx.tx, row);
-      if (decision.ok()) {
-        out.json = std::move(row.json);  // returned only to a principal who may read it
-        if (kind->patient_owned) {
-          audits.push_back(
-              audit::EntryFor(ctx.who, row.patient_id, "read", CategoryOf(*kind), *decision));
+      // The match is returned only to a principal who may read it, decided as any read is
+      // (the writer's natural purpose: HOPERAT for the ministry, COVERAGE for an insurer).
+      RK_ASSIGN_OR_RETURN(access::ClaimedPurpose claim, ClaimOf(nullptr, ctx.who));
+      ReadContext read(ctx.tx, ctx.who, claim, clock_.Now());
+      std::string purpose;
+      if (kind->patient_owned) {
+        RK_ASSIGN_OR_RETURN(access::Decision d, read.DecideRow(*kind, row));
+        if (d.permit) purpose = std::string(d.basis);
+      } else {
+        auto decision = kind->read_policy(ctx.who, ctx.tx, row);
+        if (decision.ok()) {
+          purpose = std::move(decision).value();
+        } else if (decision.error().code() != ErrorCode::kForbidden) {
+          return std::move(decision).error();
         }
-      } else if (decision.error().code() != ErrorCode::kForbidden) {
-        return std::move(decision).error();
+      }
+      if (!purpose.empty()) {
+        out.json = std::move(row.json);
+        if (kind->patient_owned) {
+          audits.push_back(ReadAuditEntry(ctx.who, claim, row.patient_id, "read", CategoryOf(*kind),
+                                          purpose, false));
+        }
       }
       return out;
     }

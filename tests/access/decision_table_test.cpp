@@ -103,7 +103,7 @@ uint8_t ParseMasks(const std::string& text, const Case& c) {
 
 void ParseCase(Case& c) {
   const auto& col = c.cols;
-  ASSERT_EQ(col.size(), 17u) << "line " << c.line << " has " << col.size() << " columns";
+  ASSERT_EQ(col.size(), 18u) << "line " << c.line << " has " << col.size() << " columns";
   c.name = col[0];
   ParseActor(c, col[1]);
   c.patient = col[2];
@@ -125,7 +125,8 @@ void ParseCase(Case& c) {
   static const std::map<std::string, Purpose> kPurposes = {
       {"TREAT", Purpose::kTreat},           {"ETREAT", Purpose::kEmergency},
       {"AMBULANCE", Purpose::kAmbulance},   {"DISASTER", Purpose::kDisaster},
-      {"PATRQT", Purpose::kPatientRequest}, {"HRESCH", Purpose::kResearch}};
+      {"PATRQT", Purpose::kPatientRequest}, {"HRESCH", Purpose::kResearch},
+      {"HOPERAT", Purpose::kOperations},    {"COVERAGE", Purpose::kCoverage}};
   auto p = kPurposes.find(col[7]);
   ASSERT_NE(p, kPurposes.end()) << "line " << c.line << ": purpose " << col[7];
   c.request.purpose.purpose = p->second;
@@ -195,6 +196,7 @@ void ParseCase(Case& c) {
   if (!Empty(col[14])) c.basis = col[14];
   c.masks = ParseMasks(col[15], c);
   if (!Empty(col[16])) c.reason_contains = col[16];
+  if (!Empty(col[17])) c.facts.insurers = Split(col[17], '+');
 
   // Point the request's views at the owned strings (after all assignments).
   c.request.actor.facility_code = c.facility;

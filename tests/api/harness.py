@@ -202,6 +202,29 @@ class Server:
             args += ["--age", str(age)]
         return run(args).stdout.strip()
 
+    def consent(self, patient_id, token, facility_code, categories=("all",)):
+        """Records a card-reader consent (TREAT) of patient_id at facility_code: the card signs,
+        the facility's staff (token) posts it. Returns the stored Consent."""
+        args = ["card", "sign", "--keys", self.keys, "--patient", patient_id, "--facility", facility_code,
+                "--purpose", "TREAT"]
+        for c in categories:
+            args += ["--categories", c]
+        jws = run(args).stdout.strip()
+        r = self.post("/fhir/Consent/$card",
+                      {"resourceType": "Parameters", "parameter": [{"name": "card", "valueString": jws}]},
+                      token=token)
+        if r.status != 201:
+            raise AssertionError(f"consent not recorded: {r.status} {r.body}")
+        return r.json()
+
+    def consent_for(self, patient_id, qualification, facility_type=None, categories=("all",)):
+        """A consent of patient_id at the facility of the first such practitioner; returns
+        that practitioner's token."""
+        p = self.practitioner(qualification, facility_type)
+        token = self.token(p["id"])
+        self.consent(patient_id, token, p["facility"], categories)
+        return token
+
 
 class ServerTestCase(unittest.TestCase):
     """One seeded server per test class."""

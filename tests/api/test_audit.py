@@ -8,6 +8,7 @@ class AuditEventTest(ServerTestCase):
     def test_patient_read_is_audited_and_visible_to_the_ministry_only(self):
         patient = self.server.manifest["patients"][1]["id"]
         doctor = self.server.practitioner("physician", "hospital")
+        self.server.consent_for(patient, "physician", "hospital")
         r = self.server.get("/fhir/Patient/" + patient, token=self.server.token(doctor["id"]))
         self.assertEqual(r.status, 200, r.body)
 
@@ -31,6 +32,7 @@ class AuditTamperTest(ServerTestCase):
     def test_verify_detects_modified_removed_and_reordered_entries(self):
         token = self.server.token_for("physician", "hospital")
         for p in self.server.manifest["patients"][:5]:
+            self.server.consent_for(p["id"], "physician", "hospital")
             self.assertEqual(self.server.get("/fhir/Patient/" + p["id"], token=token).status, 200)
         self.server.stop()
         ok = self.verify()

@@ -88,7 +88,12 @@ class ErrorAnswersTest(ServerTestCase):
         r = self.server.get("/fhir/Patient/" + some_patient, token=self.server.token_for("clerk", "clinic"))
         self.assertEqual(r.status, 403)
         self.assertEqual(r.issues()[0]["code"], "forbidden")
-        r = self.server.get("/fhir/Patient/" + some_patient, token=self.server.token_for("physician", "hospital"))
+        # Even with the patient's consent at the clinic: clerks verify eligibility only.
+        self.server.consent_for(some_patient, "clerk", "clinic")
+        r = self.server.get("/fhir/Patient/" + some_patient, token=self.server.token_for("clerk", "clinic"))
+        self.assertEqual(r.status, 403)
+        token = self.server.consent_for(some_patient, "physician", "hospital")
+        r = self.server.get("/fhir/Patient/" + some_patient, token=token)
         self.assertEqual(r.status, 200, r.body)
 
     def test_transaction_is_all_or_nothing(self):

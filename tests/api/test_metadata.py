@@ -37,9 +37,11 @@ class MetadataTest(ServerTestCase):
 
     def test_logs_hold_no_patient_identifiers_or_tokens(self):
         patient = self.server.manifest["patients"][2]["id"]
-        token = self.server.token_for("physician", "hospital")
-        self.server.get("/fhir/Patient/" + patient, token=token)
-        self.server.get("/fhir/Patient?name=" + "%E3%83%A4%E3%83%9E%E3%83%80", token=token)
+        token = self.server.consent_for(patient, "physician", "hospital")
+        self.assertEqual(self.server.get("/fhir/Patient/" + patient, token=token).status, 200)
+        self.assertEqual(self.server.get("/fhir/Patient?_id=" + patient, token=token).status, 200)
+        ministry = self.server.token_for("clerk", "ministry")
+        self.server.get("/fhir/Patient?name=" + "%E3%83%A4%E3%83%9E%E3%83%80", token=ministry)
         log = self.server.server_log()
         self.assertIn("http.request", log)
         self.assertNotIn(patient, log)

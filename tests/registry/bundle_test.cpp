@@ -52,6 +52,7 @@ TEST_P(BundleTest, TransactionResolvesUrnUuidReferences) {
   std::string patient_id = patient_loc.substr(8, patient_loc.find('/', 8) - 8);
   std::string coverage_id = coverage_loc.substr(9, coverage_loc.find('/', 9) - 9);
 
+  Consent(patient_id, Staff(Qualification::kPhysician));
   Response coverage =
       Call(Method::kGet, "/fhir/Coverage/" + coverage_id, Staff(Qualification::kPhysician));
   ASSERT_EQ(coverage.status, 200) << coverage.body;

@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "access/consent_service.h"
 #include "audit/audit_log.h"
+#include "auth/card.h"
+#include "auth/test_keys.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "fhir/url.h"
@@ -127,6 +130,8 @@ class RegistryTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override { Start(Limits{}); }
   void TearDown() override {
+    consents_.reset();
+    cards_.reset();
     service_.reset();
     audit_.reset();
     store_.reset();
@@ -134,6 +139,8 @@ class RegistryTest : public ::testing::TestWithParam<Engine> {
   }
 
   void Start(Limits limits) {
+    consents_.reset();
+    cards_.reset();
     service_.reset();
     audit_.reset();
     if (!store_) {
@@ -146,6 +153,8 @@ class RegistryTest : public ::testing::TestWithParam<Engine> {
     }
     audit_ = std::make_unique<audit::AuditLog>(*store_, clock_);
     service_ = std::make_unique<ResourceService>(*store_, *audit_, clock_, limits, RegistryKinds());
+    cards_ = std::make_unique<auth::CardVerifier>(*store_, clock_);
+    consents_ = std::make_unique<access::ConsentService>(*store_, *audit_, *cards_, clock_);
     routes_ = service_->Routes();
   }
 
@@ -231,7 +240,31 @@ class RegistryTest : public ::testing::TestWithParam<Engine> {
     return rows.ok() ? std::move(rows).value() : std::vector<store::AuditRow>{};
   }
 
+  // The patient consents at the card reader of at's facility (access::ConsentService, the real
+  // path): a card key is registered for the patient on first use.
+  void Consent(const std::string& patient_id, const Principal& at,
+               std::vector<std::string> categories = {"all"}) {
+    auto& key = card_keys_[patient_id];
+    if (!key) {
+      key = std::make_unique<auth::KeyPair>(auth::testkeys::MakeKey("ES256"));
+      Status s = store::RunInTransaction(
+          *store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+            return tx.PutKey(
+                auth::testkeys::RecordFor(*key, "patient", patient_id, "card-" + patient_id));
+          });
+      ASSERT_TRUE(s.ok()) << s.error().ToString();
+    }
+    auto jws = auth::SignCardAssertion(*key, "card-" + patient_id, patient_id, at.facility_code,
+                                       "TREAT", categories, clock_.Now());
+    ASSERT_TRUE(jws.ok()) << jws.error().ToString();
+    auto consent = consents_->RecordCardConsent(at, *jws);
+    ASSERT_TRUE(consent.ok()) << consent.error().ToString();
+  }
+
   ManualClock clock_{TimePoint(std::chrono::seconds(1'795'000'000))};
+  std::unique_ptr<auth::CardVerifier> cards_;
+  std::unique_ptr<access::ConsentService> consents_;
+  std::map<std::string, std::unique_ptr<auth::KeyPair>> card_keys_;
   std::unique_ptr<renkei::testing::TestDatabase> db_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<audit::AuditLog> audit_;
