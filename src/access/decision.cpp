@@ -400,7 +400,16 @@ bool ConsentIsActive(const CardConsent& c, std::string_view facility_code, TimeP
   return c.signed_at <= now && now < c.signed_at + kConsentWindow;
 }
 
+namespace {
+thread_local uint64_t decisions_made = 0;
+}  // namespace
+
+uint64_t DecisionsMadeOnThisThread() {
+  return decisions_made;
+}
+
 Decision Decide(const AccessRequest& r, const AccessFacts& facts) {
+  ++decisions_made;
   // Research (HRESCH) works on de-identified extracts in research/ only (DESIGN.md §5).
   if (r.actor.kind == ActorKind::kResearcher || r.purpose.purpose == Purpose::kResearch) {
     return Deny("research uses de-identified extracts only, never identified patient data");

@@ -185,6 +185,10 @@ SearchScope ScopeFor(const Actor& actor, std::string_view patient_id, const Purp
 // ScopeFor agrees with Decide).
 bool InScope(const SearchScope& scope, std::string_view actor_facility, const ItemFacts& item);
 
+// How many decisions Decide has made on the calling thread. Route handlers run on the calling
+// thread, so a test can prove that a handler asked the decision (the route-table walk).
+uint64_t DecisionsMadeOnThisThread();
+
 // True when the consent is active for this facility at `now` (signed at most 24 hours ago,
 // strictly: at exactly 24:00 it has closed; not revoked at or before now).
 bool ConsentIsActive(const CardConsent& consent, std::string_view facility_code, TimePoint now);

@@ -197,14 +197,17 @@ RouteTable ResourceService::Routes() {
         Method::kGet, "/fhir/" + t + "/{id}/_history", Interaction::kHistoryInstance, kind,
         "Versions of a " + t + ", newest first",
         [this, t](Request& req) { return HistoryInstance(req, t); }, pd);
+    // Writes answer with what the writer sent (the write policy decides them); the one stored
+    // resource a write can return, a conditional create's match, is decided by access::Decide
+    // like any read (resource_writes.cpp) and returned only when permitted.
     add(
         Method::kPut, "/fhir/" + t + "/{id}", Interaction::kUpdate, kind,
         "Update a " + t + " (If-Match for version checks)",
-        [this, t](Request& req) { return Update(req, t); }, pd);
+        [this, t](Request& req) { return Update(req, t); }, false);
     add(
         Method::kPost, "/fhir/" + t, Interaction::kCreate, kind,
         "Create a " + t + " (If-None-Exist, X-Request-Id)",
-        [this, t](Request& req) { return Create(req, t); }, pd);
+        [this, t](Request& req) { return Create(req, t); }, false);
     add(
         Method::kGet, "/fhir/" + t, Interaction::kSearchType, kind, "Search " + t,
         [this, t](Request& req) { return Search(req, t); }, pd);

@@ -1,0 +1,142 @@
+// Every route that returns patient data asks the one door (issue "Access policy": "a test
+// proves that every route returning patient data calls it, for example by walking the route
+// table"). The walk takes the server's whole route table as the composition root builds it,
+// calls each such route as a physician whose facility holds no consent, and checks that the
+// handler asked access::Decide, refused, and let nothing of the patient out.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+
+#include "access/decision.h"
+#include "app/commands.h"
+#include "app/server_app.h"
+#include "core/json.h"
+#include "fhir/url.h"
+#include "support/test_db.h"
+
+namespace renkei::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kPatient = "pat-000001";
+
+// A request body for the POST routes that return patient data, keyed by route pattern. A new
+// route returning patient data must add its example here (the walk fails otherwise), so that
+// no route escapes the walk.
+const std::map<std::string, std::string, std::less<>>& PostExamples() {
+  static const std::map<std::string, std::string, std::less<>> kExamples = {
+      {"/fhir",
+       R"({"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET",
+          "url":"Patient/pat-000001"}}]})"},
+  };
+  return kExamples;
+}
+
+// Query parameters naming the patient for searches, by resource type. Operations take their
+// own parameters (GET operations that need some add them to the examples below).
+std::vector<std::pair<std::string, std::string>> PatientQuery(const Route& r) {
+  if (r.interaction != Interaction::kSearchType) return {};
+  if (r.resource_type == "Patient") return {{"_id", std::string(kPatient)}};
+  if (r.resource_type == "Coverage") {
+    return {{"beneficiary", "Patient/" + std::string(kPatient)}};
+  }
+  return {{"patient", "Patient/" + std::string(kPatient)}};
+}
+
+std::string IdFor(const Route& r) {
+  if (r.resource_type == "Coverage") return "cov-000001";
+  return std::string(kPatient);
+}
+
+class RouteWalkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("renkei-walk-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir_);
+    SeedOptions seed;
+    seed.db_url = "sqlite:" + (dir_ / "walk.db").string();
+    seed.out_dir = (dir_ / "keys").string();
+    seed.patients = 3;
+    ASSERT_EQ(Seed(seed), 0);
+    ServeOptions serve;
+    serve.db_url = seed.db_url;
+    serve.db_pool = 2;
+    auto app = ServerApp::Open(serve);
+    ASSERT_TRUE(app.ok()) << app.error().ToString();
+    app_ = std::move(app).value();
+  }
+  void TearDown() override {
+    app_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // A physician at the seeded Tokyo clinic: qualified, but holding no consent of anyone.
+  static Principal Physician() {
+    Principal p;
+    p.kind = PrincipalKind::kPractitioner;
+    p.subject = "prac-13-clinic-physician-1";
+    p.practitioner_id = p.subject;
+    p.facility_code = "1310000029";
+    p.facility_type = FacilityType::kClinic;
+    p.prefecture = "13";
+    p.qualification = Qualification::kPhysician;
+    return p;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<ServerApp> app_;
+};
+
+TEST_F(RouteWalkTest, EveryRouteReturningPatientDataAsksTheDecisionAndRefuses) {
+  // The patient's name as stored, to prove none of it leaves in a refusal.
+  const Route* read = nullptr;
+  for (const Route& r : app_->routes()) {
+    if (r.pattern == "/fhir/Patient/{id}" && r.method == Method::kGet) read = &r;
+  }
+  ASSERT_NE(read, nullptr);
+
+  int walked = 0;
+  for (const Route& r : app_->routes()) {
+    if (!r.returns_patient_data) continue;
+    SCOPED_TRACE(std::string(MethodName(r.method)) + " " + r.pattern);
+    Request req;
+    req.method = r.method;
+    req.base_url = "http://127.0.0.1";
+    req.principal = Physician();
+    req.path = r.pattern;
+    for (const std::string name : {"id", "vid"}) {
+      const std::string placeholder = "{" + name + "}";
+      if (auto at = req.path.find(placeholder); at != std::string::npos) {
+        const std::string value = name == "id" ? IdFor(r) : "1";
+        req.path.replace(at, placeholder.size(), value);
+        req.path_params[name] = value;
+      }
+    }
+    req.query = PatientQuery(r);
+    if (r.method == Method::kPost || r.method == Method::kPut) {
+      auto example = PostExamples().find(r.pattern);
+      ASSERT_NE(example, PostExamples().end())
+          << "a route returning patient data has no example request in the walk";
+      req.body = example->second;
+      req.headers["content-type"] = "application/fhir+json";
+    }
+    const uint64_t before = access::DecisionsMadeOnThisThread();
+    Response res = r.handler(req);
+    EXPECT_GT(access::DecisionsMadeOnThisThread(), before)
+        << "the handler never asked the decision";
+    EXPECT_NE(res.body.find("forbidden"), std::string::npos) << res.status << " " << res.body;
+    EXPECT_EQ(res.body.find("\"name\""), std::string::npos) << res.body;
+    EXPECT_EQ(res.body.find("birthDate"), std::string::npos) << res.body;
+    ++walked;
+  }
+  // Patient and Coverage (read, vread, history, search), the bundle route, the access history.
+  EXPECT_GE(walked, 10);
+}
+
+}  // namespace
+}  // namespace renkei::app
