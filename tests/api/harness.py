@@ -195,21 +195,19 @@ class Server:
     def token_for(self, qualification, facility_type=None):
         return self.token(self.practitioner(qualification, facility_type)["id"])
 
-    def card(self, patient_id, facility_code, purpose="eligibility", age=0):
+    def card(self, patient_id, facility_code, purpose="eligibility", age=0, categories=()):
         args = ["card", "sign", "--keys", self.keys, "--patient", patient_id, "--facility", facility_code,
                 "--purpose", purpose]
         if age:
             args += ["--age", str(age)]
+        for c in categories:
+            args += ["--categories", c]
         return run(args).stdout.strip()
 
     def consent(self, patient_id, token, facility_code, categories=("all",)):
         """Records a card-reader consent (TREAT) of patient_id at facility_code: the card signs,
         the facility's staff (token) posts it. Returns the stored Consent."""
-        args = ["card", "sign", "--keys", self.keys, "--patient", patient_id, "--facility", facility_code,
-                "--purpose", "TREAT"]
-        for c in categories:
-            args += ["--categories", c]
-        jws = run(args).stdout.strip()
+        jws = self.card(patient_id, facility_code, purpose="TREAT", categories=categories)
         r = self.post("/fhir/Consent/$card",
                       {"resourceType": "Parameters", "parameter": [{"name": "card", "valueString": jws}]},
                       token=token)
