@@ -80,7 +80,8 @@ port=$(cat "$work/port")
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
 
-doctor=$(awk -F'\t' '$2 == "physician" && $3 == "hospital" { print $1; exit }' "$data/keys/practitioners.tsv")
+# The Tokyo emergency hospital's physician: the reads are emergency reads (bench/wrk/patient_read.lua).
+doctor=prac-13-hosp-physician-1
 clerk=$(awk -F'\t' '$2 == "clerk" && $3 == "clinic" { print $1; exit }' "$data/keys/practitioners.tsv")
 export RENKEI_IDS="$data/ids.txt" RENKEI_MEMBERS="$data/members.txt"
 export RENKEI_TOKEN
