@@ -1,5 +1,7 @@
 #include "app/server_app.h"
 
+#include "app/housekeeping.h"
+
 #include <fstream>
 #include <iostream>
 
@@ -158,6 +160,8 @@ int ServerApp::Run() {
     std::ofstream(tmp) << server.port() << "\n";
     std::rename(tmp.c_str(), p.options.port_file.c_str());
   }
+  Housekeeper housekeeper(*p.store, p.clock);
+  housekeeper.Start();
   log::Info("server.listening", {{"host", so.host},
                                  {"port", static_cast<int>(server.port())},
                                  {"tls", so.tls.has_value()},

@@ -55,6 +55,7 @@ class SqlTransaction final : public Transaction {
                                          std::string_view owner_id) override;
   Result<bool> UseNonce(std::string_view scope, std::string_view nonce, TimePoint expires) override;
   Status PurgeNonces(TimePoint now) override;
+  Status PurgeIdempotency(TimePoint created_before) override;
 
   Result<std::optional<std::string>> GetSetting(std::string_view key) override;
   Status PutSetting(std::string_view key, std::string_view value) override;

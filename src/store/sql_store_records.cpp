@@ -26,6 +26,7 @@ constexpr std::string_view kUseNonce =
     "INSERT INTO nonces (scope, nonce, expires) VALUES ($1, $2, $3) "
     "ON CONFLICT (scope, nonce) DO NOTHING";
 constexpr std::string_view kPurgeNonces = "DELETE FROM nonces WHERE expires <= $1";
+constexpr std::string_view kPurgeIdempotency = "DELETE FROM idempotency WHERE created < $1";
 constexpr std::string_view kGetSetting = "SELECT value FROM settings WHERE key = $1";
 constexpr std::string_view kPutSetting =
     "INSERT INTO settings (key, value) VALUES ($1, $2) "
@@ -142,6 +143,11 @@ Result<bool> SqlTransaction::UseNonce(std::string_view scope, std::string_view n
 
 Status SqlTransaction::PurgeNonces(TimePoint now) {
   RK_TRY(Exec(kPurgeNonces, {Micros(now)}));
+  return Ok();
+}
+
+Status SqlTransaction::PurgeIdempotency(TimePoint created_before) {
+  RK_TRY(Exec(kPurgeIdempotency, {Micros(created_before)}));
   return Ok();
 }
 

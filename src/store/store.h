@@ -147,6 +147,10 @@ class Transaction {
   virtual Status PutIdempotent(std::string_view scope, std::string_view key,
                                std::string_view outcome, TimePoint at) = 0;
 
+  // Forgets the outcomes recorded before `created_before`: a retry after that gets no
+  // replayed answer (the retention window of X-Request-Id, DESIGN.md §3.2).
+  virtual Status PurgeIdempotency(TimePoint created_before) = 0;
+
   // --- Keys and one-time values ---------------------------------------------------------
   virtual Status PutKey(const KeyRecord& key) = 0;  // upsert by (owner_kind, owner_id, kid)
   virtual Result<std::vector<KeyRecord>> GetKeys(std::string_view owner_kind,

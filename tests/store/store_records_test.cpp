@@ -85,6 +85,31 @@ TEST_P(StoreRecordsTest, KeysUpsertAndListPerOwner) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(StoreRecordsTest, IdempotencyOutcomesAreForgottenByAge) {
+  auto tx = BeginOrDie(TxMode::kWrite);
+  ASSERT_TRUE(tx);
+  RK_ASSERT_OK(tx->PutIdempotent("fhir-create", "old", "first", At(100)));
+  RK_ASSERT_OK(tx->PutIdempotent("fhir-create", "new", "second", At(200)));
+  RK_ASSERT_OK(tx->Commit());
+
+  auto tx2 = BeginOrDie(TxMode::kWrite);
+  ASSERT_TRUE(tx2);
+  RK_ASSERT_OK(tx2->PurgeIdempotency(At(100)));  // strictly before: nothing yet
+  auto kept = tx2->GetIdempotent("fhir-create", "old");
+  RK_ASSERT_OK(kept);
+  EXPECT_EQ(kept->value_or(""), "first");
+  RK_ASSERT_OK(tx2->PurgeIdempotency(At(150)));
+  auto gone = tx2->GetIdempotent("fhir-create", "old");
+  RK_ASSERT_OK(gone);
+  EXPECT_FALSE(gone->has_value());
+  auto young = tx2->GetIdempotent("fhir-create", "new");
+  RK_ASSERT_OK(young);
+  EXPECT_EQ(young->value_or(""), "second");
+  // The key is free again.
+  RK_ASSERT_OK(tx2->PutIdempotent("fhir-create", "old", "third", At(300)));
+  RK_ASSERT_OK(tx2->Commit());
+}
+
 TEST_P(StoreRecordsTest, NonceReplayIsRefusedUntilPurged) {
   auto tx = BeginOrDie(TxMode::kWrite);
   ASSERT_TRUE(tx);

@@ -1,0 +1,44 @@
+// The server's retention sweep: spent one-time values (card and assertion nonces) and old
+// idempotency outcomes are deleted on a schedule, so the tables that guard against replays
+// and double writes stay the size of their windows instead of growing forever.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace renkei::app {
+
+struct HousekeepingOptions {
+  std::chrono::seconds interval{600};
+  // How long a retried request with the same X-Request-Id gets the first answer back.
+  std::chrono::hours idempotency_retention{24};
+};
+
+class Housekeeper {
+ public:
+  Housekeeper(store::Store& store, const Clock& clock, HousekeepingOptions options = {});
+  ~Housekeeper();  // stops the sweeper
+
+  // One sweep at the clock's now, in one write transaction (retried like any other).
+  Status RunOnce();
+  // Sweeps every interval on a thread of its own until Stop(); the first sweep runs at once.
+  void Start();
+  void Stop();
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  HousekeepingOptions options_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace renkei::app
