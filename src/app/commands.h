@@ -19,6 +19,11 @@ struct ServeOptions {
   int db_pool = 16;
   std::string tls_cert, tls_key, tls_client_ca;
   std::string port_file;  // written with the bound port once listening (tests, port 0)
+  // Patients' rest-hook notifications of emergency and disaster accesses (this node delivers;
+  // a lease in the store keeps it to one node at a time).
+  bool notify = true;
+  // Development and tests only: plain http and private / loopback endpoints are allowed.
+  bool notify_insecure_endpoints = false;
   Limits limits;
 };
 int Serve(const ServeOptions& options);

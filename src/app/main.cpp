@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-client-ca", serve.tls_client_ca,
                         "PEM CA: require client certificates (mutual TLS)");
   serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
+  serve_cmd->add_flag("!--no-notify", serve.notify,
+                      "Do not deliver patients' notifications from this node");
+  serve_cmd->add_flag("--notify-insecure-endpoints", serve.notify_insecure_endpoints,
+                      "Allow http and private-network notification endpoints (tests only)");
   serve_cmd->add_option("--max-body-bytes", serve.limits.max_body_bytes)->capture_default_str();
   serve_cmd->add_option("--max-header-bytes", serve.limits.max_header_bytes)->capture_default_str();
   serve_cmd->add_option("--max-json-depth", serve.limits.max_json_depth)->capture_default_str();

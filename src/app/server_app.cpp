@@ -1,7 +1,5 @@
 #include "app/server_app.h"
 
-#include "app/housekeeping.h"
-
 #include <fstream>
 #include <iostream>
 
@@ -9,6 +7,10 @@
 #include "access/access_routes.h"
 #include "access/consent_service.h"
 #include "access/facts_service.h"
+#include "access/notify_deliverer.h"
+#include "access/notify_service.h"
+#include "access/privacy_review.h"
+#include "app/housekeeping.h"
 #include "audit/audit_log.h"
 #include "audit/audit_routes.h"
 #include "auth/card.h"
@@ -39,6 +41,8 @@ struct ServerApp::Parts {
   std::unique_ptr<access::ConsentService> consents;
   std::unique_ptr<access::FactsService> facts;
   std::unique_ptr<access::AccessHistoryService> history;
+  std::unique_ptr<access::SubscriptionService> subscriptions;
+  std::unique_ptr<access::PrivacyReviewService> review;
   RouteTable routes;
 };
 
@@ -99,10 +103,16 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   p->eligibility = std::make_unique<eligibility::EligibilityService>(
       *p->store, *p->audit, *p->cards, p->clock, options.limits);
 
-  p->consents = std::make_unique<access::ConsentService>(*p->store, *p->audit, *p->cards,
-                                                         p->clock, options.limits);
+  p->consents = std::make_unique<access::ConsentService>(*p->store, *p->audit, *p->cards, p->clock,
+                                                         options.limits);
   p->facts = std::make_unique<access::FactsService>(*p->store, *p->audit, p->clock, options.limits);
   p->history = std::make_unique<access::AccessHistoryService>(*p->store, *p->audit, p->clock);
+  access::SubscriptionOptions subscription_options;
+  subscription_options.allow_http_endpoints = options.notify_insecure_endpoints;
+  p->subscriptions = std::make_unique<access::SubscriptionService>(
+      *p->store, *p->audit, p->clock, options.limits, subscription_options);
+  p->review = std::make_unique<access::PrivacyReviewService>(*p->store, *p->audit, p->clock,
+                                                             options.limits);
 
   // Operation routes ($verify-eligibility) come before the generic instance routes so the
   // literal segment is registered first; the router prefers literals either way.
@@ -110,6 +120,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   Append(p->routes, p->eligibility->Routes());
   Append(p->routes, audit::AuditRoutes(*p->store, *p->audit, p->clock));
   Append(p->routes, access::AccessRoutes(*p->consents, *p->facts, *p->history));
+  Append(p->routes, p->subscriptions->Routes());
+  Append(p->routes, p->review->Routes());
   Append(p->routes, p->resources->Routes());
   p->routes.push_back(MetadataRoute(&p->routes, options.public_url));
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(p)));
@@ -162,6 +174,17 @@ int ServerApp::Run() {
   }
   Housekeeper housekeeper(*p.store, p.clock);
   housekeeper.Start();
+  std::unique_ptr<access::Notifier> notifier;
+  if (p.options.notify) {
+    access::NotifierOptions no;
+    no.allow_http_endpoints = p.options.notify_insecure_endpoints;
+    no.post.allow_private_addresses = p.options.notify_insecure_endpoints;
+    notifier = std::make_unique<access::Notifier>(*p.store, p.clock, no);
+    if (Status s = notifier->Start(); !s.ok()) {
+      std::cerr << "cannot start notifications: " << s.error().ToString() << "\n";
+      return 1;
+    }
+  }
   log::Info("server.listening", {{"host", so.host},
                                  {"port", static_cast<int>(server.port())},
                                  {"tls", so.tls.has_value()},

@@ -44,6 +44,7 @@ std::vector<std::pair<std::string, std::string>> PatientQuery(const Route& r) {
   if (r.resource_type == "Coverage") {
     return {{"beneficiary", "Patient/" + std::string(kPatient)}};
   }
+  if (r.resource_type == "Subscription") return {};  // a patient's own, no parameters
   return {{"patient", "Patient/" + std::string(kPatient)}};
 }
 
