@@ -24,6 +24,8 @@ struct ServeOptions {
   bool notify = true;
   // Development and tests only: plain http and private / loopback endpoints are allowed.
   bool notify_insecure_endpoints = false;
+  // The drug master used until one is loaded into the store (`renkei load-master`).
+  std::string data_dir = RENKEI_DEFAULT_DATA_DIR;
   Limits limits;
 };
 int Serve(const ServeOptions& options);
@@ -61,5 +63,11 @@ struct CardSignOptions {
 int CardSign(const CardSignOptions& options);
 
 int AuditVerify(const std::string& db_url);
+
+// Validates a national drug price list ("drugs") or contraindication rule file
+// ("contraindications") against the other file in force and stores it as the master in force
+// for every server on the database (atomically; a bad file changes nothing).
+int LoadMaster(const std::string& db_url, const std::string& kind, const std::string& file,
+               const std::string& data_dir);
 
 }  // namespace renkei::app

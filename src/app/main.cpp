@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-client-ca", serve.tls_client_ca,
                         "PEM CA: require client certificates (mutual TLS)");
   serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file");
+  serve_cmd->add_option("--data-dir", serve.data_dir, "Default drug master files (data/drugs)")
+      ->capture_default_str();
   serve_cmd->add_flag("!--no-notify", serve.notify,
                       "Do not deliver patients' notifications from this node");
   serve_cmd->add_flag("--notify-insecure-endpoints", serve.notify_insecure_endpoints,
@@ -93,6 +95,15 @@ int main(int argc, char** argv) {
       audit_cmd->add_subcommand("verify", "Verify the hash chain of the audit log");
   audit_verify_cmd->add_option("--db", db_url, "Database URL")->required();
 
+  std::string master_kind, master_file, data_dir = RENKEI_DEFAULT_DATA_DIR;
+  auto* master_cmd = cli.add_subcommand(
+      "load-master", "Load a national drug price list or contraindication rule file");
+  master_cmd->add_option("kind", master_kind, "drugs or contraindications")->required();
+  master_cmd->add_option("file", master_file, "CSV file")->required()->check(CLI::ExistingFile);
+  master_cmd->add_option("--db", db_url, "Database URL")->required();
+  master_cmd->add_option("--data-dir", data_dir, "Where the default master files are")
+      ->capture_default_str();
+
   CLI11_PARSE(cli, argc, argv);
 
   if (*serve_cmd) return Serve(serve);
@@ -101,6 +112,7 @@ int main(int argc, char** argv) {
   if (*token_cmd) return Token(token);
   if (*card_sign_cmd) return CardSign(card);
   if (*audit_verify_cmd) return AuditVerify(db_url);
+  if (*master_cmd) return LoadMaster(db_url, master_kind, master_file, data_dir);
   std::cerr << cli.help();
   return 2;
 }

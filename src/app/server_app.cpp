@@ -21,6 +21,7 @@
 #include "fhir/capability.h"
 #include "fhir/operation_outcome.h"
 #include "http/server.h"
+#include "prescription/prescription_service.h"
 #include "registry/principal_resolver.h"
 #include "registry/registry_kinds.h"
 #include "registry/resource_service.h"
@@ -38,6 +39,8 @@ struct ServerApp::Parts {
   std::unique_ptr<auth::CardVerifier> cards;
   std::unique_ptr<registry::ResourceService> resources;
   std::unique_ptr<eligibility::EligibilityService> eligibility;
+  prescription::MasterHolder drug_master;
+  std::unique_ptr<prescription::PrescriptionService> prescriptions;
   std::unique_ptr<access::ConsentService> consents;
   std::unique_ptr<access::FactsService> facts;
   std::unique_ptr<access::AccessHistoryService> history;
@@ -103,6 +106,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   p->eligibility = std::make_unique<eligibility::EligibilityService>(
       *p->store, *p->audit, *p->cards, p->clock, options.limits);
 
+  p->prescriptions = std::make_unique<prescription::PrescriptionService>(
+      *p->store, *p->audit, *p->cards, p->clock, p->drug_master,
+      prescription::DefaultMasterFiles(options.data_dir), options.limits);
+  RK_TRY(p->prescriptions->RefreshMaster());
   p->consents = std::make_unique<access::ConsentService>(*p->store, *p->audit, *p->cards, p->clock,
                                                          options.limits);
   p->facts = std::make_unique<access::FactsService>(*p->store, *p->audit, p->clock, options.limits);
@@ -118,6 +125,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   // literal segment is registered first; the router prefers literals either way.
   Append(p->routes, p->tokens->Routes());
   Append(p->routes, p->eligibility->Routes());
+  Append(p->routes, p->prescriptions->Routes());
   Append(p->routes, audit::AuditRoutes(*p->store, *p->audit, p->clock));
   Append(p->routes, access::AccessRoutes(*p->consents, *p->facts, *p->history));
   Append(p->routes, p->subscriptions->Routes());

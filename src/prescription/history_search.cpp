@@ -1,0 +1,193 @@
+// FHIR search of a patient's prescriptions and dispensings (issue 4 "History and retention"):
+// GET /fhir/MedicationRequest and /fhir/MedicationDispense with patient (required), date (the
+// first day taken), code, facility, prescription and paging. What may be returned is decided
+// by access::ScopeFor and put into the query itself, so totals and paging reveal nothing of
+// what the principal may not see (issue "Access policy").
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "access/decision.h"
+#include "access/facts_store.h"
+#include "access/purpose_claim.h"
+#include "fhir/bundle.h"
+#include "fhir/operation_outcome.h"
+#include "fhir/resource.h"
+#include "fhir/search_params.h"
+#include "prescription/prescription_service.h"
+
+namespace renkei::prescription {
+namespace {
+
+constexpr uint16_t kPrescriptionBit = 1u << static_cast<int>(access::Category::kPrescriptions);
+
+const std::vector<fhir::SearchParamDef>& HistoryParams() {
+  static const std::vector<fhir::SearchParamDef> kParams = {
+      {"patient", fhir::SearchParamKind::kReference, "Patient", false,
+       "The patient (required): Patient/<id>"},
+      {"date", fhir::SearchParamKind::kDate, "", false,
+       "First day taken (prescriptions: authoredOn or boundsPeriod.start; dispensings: "
+       "whenHandedOver), Japan calendar day"},
+      {"code", fhir::SearchParamKind::kToken, "", false, "YJ or general-name code"},
+      {"facility", fhir::SearchParamKind::kToken, "", false,
+       "10-digit code of the facility that registered the item"},
+      {std::string(kPrescriptionParam), fhir::SearchParamKind::kToken, "", false,
+       "Prescription id (dispensings: the prescription dispensed)"},
+  };
+  return kParams;
+}
+
+store::MatchOp ToMatchOp(fhir::SearchOp op) {
+  switch (op) {
+    case fhir::SearchOp::kEq:
+      return store::MatchOp::kEq;
+    case fhir::SearchOp::kPrefix:
+      return store::MatchOp::kPrefix;
+    case fhir::SearchOp::kLt:
+      return store::MatchOp::kLt;
+    case fhir::SearchOp::kLe:
+      return store::MatchOp::kLe;
+    case fhir::SearchOp::kGt:
+      return store::MatchOp::kGt;
+    case fhir::SearchOp::kGe:
+      return store::MatchOp::kGe;
+  }
+  return store::MatchOp::kEq;
+}
+
+std::string_view FacilityOf(const json::object& r) {
+  const json::array* exts = json::GetArray(r, "extension");
+  if (!exts) return {};
+  for (const auto& e : *exts) {
+    if (!e.is_object() || json::GetString(e.get_object(), "url") != kInstitutionExtension) continue;
+    if (const json::object* id = json::GetObject(e.get_object(), "valueIdentifier")) {
+      return json::GetString(*id, "value").value_or("");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Response PrescriptionService::HandleSearch(Request& req, std::string_view type) {
+  if (!req.principal) {
+    return fhir::ErrorResponse(Error(ErrorCode::kUnauthenticated, "an access token is required"));
+  }
+  const Principal& who = *req.principal;
+  auto search = fhir::ParseSearch(req.query, HistoryParams(), limits_,
+                                  fhir::PrefersLenient(req.Header("prefer").value_or("")));
+  if (!search.ok()) return fhir::ErrorResponse(search.error());
+  std::string patient_id;
+  store::SearchQuery q;
+  q.type = std::string(type);
+  for (const fhir::SearchCriterion& c : search->criteria) {
+    if (c.param == "patient") {
+      if (!patient_id.empty() || c.values.size() != 1 || c.op != fhir::SearchOp::kEq ||
+          !c.values[0].starts_with("Patient/")) {
+        return fhir::ErrorResponse(
+            Error(ErrorCode::kInvalid, "give exactly one patient (Patient/<id>)"));
+      }
+      patient_id = c.values[0].substr(8);
+    }
+    q.criteria.push_back(
+        store::Criterion{c.param, ToMatchOp(c.op), c.has_system, c.system, c.values});
+  }
+  if (patient_id.empty()) {
+    return fhir::ErrorResponse(
+        Error(ErrorCode::kInvalid, "searches of prescriptions and dispensings name the patient"));
+  }
+  auto claim = access::ClaimedPurposeOf(req, who);
+  if (!claim.ok()) return fhir::ErrorResponse(claim.error());
+  q.patient_id = patient_id;
+  q.count = search->total_only ? 0 : search->count;
+  q.after = search->cursor;
+  q.newest_first = search->newest_first;
+  q.include_total = search->include_total || search->total_only;
+
+  struct Found {
+    store::SearchPage page;
+    access::Decision decision;
+    uint8_t masks = 0;
+  };
+  const TimePoint now = clock_.Now();
+  auto found = store::RunInTransactionWithResult<
+      Found>(store_, store::TxMode::kRead, [&](store::Transaction& tx) -> Result<Found> {
+    Found f;
+    RK_ASSIGN_OR_RETURN(access::AccessFacts facts, access::LoadFacts(tx, patient_id, now));
+    const access::Actor actor = access::ActorOf(who);
+    access::AccessRequest ar;
+    ar.actor = actor;
+    ar.patient_id = patient_id;
+    ar.item.category = access::Category::kPrescriptions;
+    ar.purpose = claim->view();
+    f.decision = access::Decide(ar, facts);
+    const access::SearchScope scope = access::ScopeFor(actor, patient_id, claim->view(), facts);
+    const bool others = (scope.categories & kPrescriptionBit) != 0;
+    const bool own = (scope.own_categories & kPrescriptionBit) != 0;
+    if (!others && !own) {
+      return Error(ErrorCode::kForbidden,
+                   f.decision.reason.empty() ? "not permitted" : std::string(f.decision.reason));
+    }
+    store::SearchQuery query = q;
+    if (!others) {
+      // Only what this facility registered itself.
+      query.criteria.push_back({"facility", store::MatchOp::kEq, false, "", {who.facility_code}});
+    }
+    const bool hides = scope.hidden_item_ids && !scope.hidden_item_ids->empty();
+    // Items the patient hid are dropped after the query; a total would count them, so
+    // none is given then.
+    if (hides) query.include_total = false;
+    RK_ASSIGN_OR_RETURN(f.page, tx.Search(query));
+    if (hides) {
+      std::erase_if(f.page.rows, [&](const store::ResourceRow& row) {
+        const std::string ref = fmt::format("{}/{}", row.type, row.id);
+        const auto& hidden = *scope.hidden_item_ids;
+        if (std::find(hidden.begin(), hidden.end(), ref) == hidden.end()) return false;
+        auto r = json::ParseObject(row.json, limits_);
+        return !r.ok() || FacilityOf(*r) != who.facility_code;
+      });
+    }
+    f.masks = scope.masks;
+    return f;
+  });
+  const std::string purpose = found.ok() && found->decision.permit
+                                  ? std::string(found->decision.basis)
+                                  : std::string(claim->code());
+  audit::AuditEntry entry = audit::EntryFor(who, patient_id, "search", "prescriptions", purpose,
+                                            found.ok() ? "success" : "denied");
+  entry.detail = json::Serialize(json::object{{"type", type}});
+  if (!found.ok()) {
+    (void)audit_.Record(std::move(entry));
+    return fhir::ErrorResponse(found.error());
+  }
+  // The entry is durable before any data leaves.
+  if (auto s = audit_.Record(std::move(entry)); !s.ok()) return fhir::ErrorResponse(s.error());
+
+  std::vector<fhir::BundleEntryOut> entries;
+  for (const store::ResourceRow& row : found->page.rows) {
+    fhir::BundleEntryOut e;
+    e.full_url = fhir::ResourceUrl(req.base_url, row.type, row.id);
+    e.resource_json = row.json;
+    e.search_mode = "match";
+    entries.push_back(std::move(e));
+  }
+  if ((found->masks & access::kMaskHiddenNotice) != 0) {
+    fhir::BundleEntryOut e;
+    e.resource_json = json::Serialize(fhir::OperationOutcomeOf(
+        Error(ErrorCode::kForbidden, "some items are hidden at the patient's request",
+              {Issue{Issue::Severity::kInformation, "suppressed", "",
+                     "some items are hidden at the patient's request"}})));
+    e.search_mode = "outcome";
+    entries.push_back(std::move(e));
+  }
+  const std::string self =
+      fmt::format("{}/fhir/{}?{}", req.base_url, type, fhir::PageQuery(*search, search->cursor));
+  std::string next;
+  if (!found->page.next_cursor.empty()) {
+    next = fmt::format("{}/fhir/{}?{}", req.base_url, type,
+                       fhir::PageQuery(*search, found->page.next_cursor));
+  }
+  return Response::Json(200, fhir::SearchSetBundle(found->page.total, self, next, entries));
+}
+
+}  // namespace renkei::prescription
