@@ -16,18 +16,17 @@ if [ ! -f "$demo/renkei.db" ]; then
   "$renkei" seed --db "sqlite:$demo/renkei.db" --out "$demo/keys"
 fi
 
-doctor=$(python3 - "$demo/keys/manifest.json" <<'PY' 2>/dev/null || true
-import json, sys
-m = json.load(open(sys.argv[1]))
-print(next(p["id"] for p in m["practitioners"] if p["qualification"] == "physician"))
-PY
-)
 cat <<TXT
 
 renkei demo data: $demo/renkei.db
 Demo keys and manifest: $demo/keys (manifest.json lists facilities, practitioners, patients)
-Try it (in another shell):
-  TOKEN=\$($renkei token --keys $demo/keys --practitioner ${doctor:-<id from manifest>} --url http://$listen)
-  curl -s -H "Authorization: Bearer \$TOKEN" "http://$listen/fhir/Patient?_count=2"
+Try it (in another shell): a physician of the Tokyo hospital reads a patient after the
+patient's card-reader consent (without it: 403).
+  TOKEN=\$($renkei token --keys $demo/keys --practitioner prac-13-hosp-physician-1 --url http://$listen)
+  CARD=\$($renkei card sign --keys $demo/keys --patient pat-000001 --facility 1310000011 --purpose TREAT --categories all)
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/fhir+json' \\
+    -d "{\\"resourceType\\":\\"Parameters\\",\\"parameter\\":[{\\"name\\":\\"card\\",\\"valueString\\":\\"\$CARD\\"}]}" \\
+    "http://$listen/fhir/Consent/\\\$card"
+  curl -s -H "Authorization: Bearer \$TOKEN" "http://$listen/fhir/Patient/pat-000001"
 TXT
 exec "$renkei" serve --db "sqlite:$demo/renkei.db" --listen "$listen"

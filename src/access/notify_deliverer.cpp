@@ -164,7 +164,7 @@ bool Notifier::Deliver(const Subscriber& sub, const std::string& body, int64_t s
   return give_up(options_.max_attempts, why);
 }
 
-Status Notifier::HandleEntry(const store::AuditRow& row, bool& stopped) {
+Status Notifier::HandleEntry(const store::AuditRow& row, bool& stopped, bool& sent) {
   stopped = false;
   const uint8_t bit = NotifyPurposeOf(row.purpose);
   std::vector<Subscriber> subscribers;
@@ -193,6 +193,7 @@ Status Notifier::HandleEntry(const store::AuditRow& row, bool& stopped) {
         return Ok();
       }));
   if (subscribers.empty()) return Ok();
+  sent = true;
   const std::string body = NotificationBundle(row, facility_name, clock_.Now());
   for (const Subscriber& s : subscribers) {
     if (!Deliver(s, body, row.seq)) {
@@ -224,15 +225,18 @@ Status Notifier::Pass() {
         handled = row.seq;
         continue;
       }
-      if (handled != cursor) {
-        RK_ASSIGN_OR_RETURN(bool mine, SaveCursor(handled));
-        if (!mine) return Ok();
-        cursor = handled;
+      bool stopped = false, sent = false;
+      RK_TRY(HandleEntry(row, stopped, sent));
+      if (stopped) {
+        // Not delivered yet: keep what was handled before it, so the next pass resends it.
+        if (handled != cursor) {
+          RK_ASSIGN_OR_RETURN(bool mine, SaveCursor(handled));
+          (void)mine;
+        }
+        return Ok();
       }
-      bool stopped = false;
-      RK_TRY(HandleEntry(row, stopped));
-      if (stopped) return Ok();
       handled = row.seq;
+      if (!sent) continue;  // nobody to tell: the cursor moves with the batch
       RK_ASSIGN_OR_RETURN(bool mine, SaveCursor(handled));
       if (!mine) return Ok();
       cursor = handled;

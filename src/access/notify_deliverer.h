@@ -76,7 +76,9 @@ class Notifier {
   Result<bool> Lease(store::Transaction& tx);
   Result<bool> InitCursor();  // false: another node holds the lease
   Result<bool> SaveCursor(int64_t seq);
-  Status HandleEntry(const store::AuditRow& row, bool& stopped);
+  // sent: a notification went out (the cursor is then saved at once; otherwise once a batch,
+  // so that urgent accesses of patients without subscriptions cost no write each).
+  Status HandleEntry(const store::AuditRow& row, bool& stopped, bool& sent);
   bool Deliver(const Subscriber& sub, const std::string& body, int64_t seq);
   bool SleepUnlessStopped(std::chrono::milliseconds d);
   void Run();
