@@ -62,6 +62,16 @@ struct CardSignOptions {
 };
 int CardSign(const CardSignOptions& options);
 
+// The patient portal login as a card holder's device does it: asks the server for a challenge,
+// signs it with the patient's card key and prints the patient's access token.
+struct CardLoginOptions {
+  std::string keys_dir;
+  std::string patient;
+  std::string url;
+  std::string ca_file;
+};
+int CardLogin(const CardLoginOptions& options);
+
 int AuditVerify(const std::string& db_url);
 
 // Validates a national drug price list ("drugs") or contraindication rule file

@@ -6,6 +6,7 @@
 #include "app/http_client.h"
 #include "app/key_files.h"
 #include "auth/card.h"
+#include "auth/patient_login.h"
 #include "auth/tokens.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -74,6 +75,39 @@ int Token(const TokenOptions& o) {
   auto doc = json::ParseObject(response->body, Limits{});
   if (response->status != 200 || !doc.ok() || !json::GetString(*doc, "access_token")) {
     std::cerr << "token request refused (" << response->status << "): " << response->body << "\n";
+    return 1;
+  }
+  std::cout << *json::GetString(*doc, "access_token") << "\n";
+  return 0;
+}
+
+int CardLogin(const CardLoginOptions& o) {
+  auto key = ReadKeyFile(CardKeyPath(o.keys_dir, o.patient));
+  if (!key.ok()) return Fail(key.error());
+  const std::string base = TrimSlash(o.url);
+  const std::vector<std::pair<std::string, std::string>> form = {
+      {"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+  auto issued = HttpRequest("POST", base + std::string(auth::kPatientChallengePath), form,
+                            "patient=" + FormEncode(o.patient), o.ca_file);
+  if (!issued.ok()) return Fail(issued.error());
+  auto challenge_doc = json::ParseObject(issued->body, Limits{});
+  if (issued->status != 200 || !challenge_doc.ok() ||
+      !json::GetString(*challenge_doc, "challenge")) {
+    std::cerr << "challenge refused (" << issued->status << "): " << issued->body << "\n";
+    return 1;
+  }
+  const std::string challenge(*json::GetString(*challenge_doc, "challenge"));
+  SystemClock clock;
+  auto assertion = auth::SignPatientLogin(key->key, key->kid, o.patient, challenge, clock.Now());
+  if (!assertion.ok()) return Fail(assertion.error());
+  auto response = HttpRequest(
+      "POST", base + std::string(auth::kPatientTokenPath), form,
+      "challenge=" + FormEncode(challenge) + "&card_assertion=" + FormEncode(*assertion),
+      o.ca_file);
+  if (!response.ok()) return Fail(response.error());
+  auto doc = json::ParseObject(response->body, Limits{});
+  if (response->status != 200 || !doc.ok() || !json::GetString(*doc, "access_token")) {
+    std::cerr << "login refused (" << response->status << "): " << response->body << "\n";
     return 1;
   }
   std::cout << *json::GetString(*doc, "access_token") << "\n";

@@ -88,6 +88,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   card_sign_cmd->add_option("--categories", card.categories, "Consent categories");
   card_sign_cmd->add_option("--age", card.age_seconds, "Sign as issued this many seconds ago");
+  CardLoginOptions login;
+  auto* card_login_cmd = card_cmd->add_subcommand(
+      "login", "Log a patient in to the portal with their card key; prints the access token");
+  card_login_cmd->add_option("--keys", login.keys_dir, "Directory written by renkei seed")
+      ->required();
+  card_login_cmd->add_option("--patient", login.patient, "Patient id")->required();
+  card_login_cmd->add_option("--url", login.url, "Server base URL")->required();
+  card_login_cmd->add_option("--cacert", login.ca_file, "CA file for https");
 
   auto* audit_cmd = cli.add_subcommand("audit", "Audit log tools");
   audit_cmd->require_subcommand(1);
@@ -111,6 +119,7 @@ int main(int argc, char** argv) {
   if (*seed_cmd) return Seed(seed);
   if (*token_cmd) return Token(token);
   if (*card_sign_cmd) return CardSign(card);
+  if (*card_login_cmd) return CardLogin(login);
   if (*audit_verify_cmd) return AuditVerify(db_url);
   if (*master_cmd) return LoadMaster(db_url, master_kind, master_file, data_dir);
   std::cerr << cli.help();

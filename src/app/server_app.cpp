@@ -9,11 +9,13 @@
 #include "access/facts_service.h"
 #include "access/notify_deliverer.h"
 #include "access/notify_service.h"
+#include "access/patient_match.h"
 #include "access/privacy_review.h"
 #include "app/housekeeping.h"
 #include "audit/audit_log.h"
 #include "audit/audit_routes.h"
 #include "auth/card.h"
+#include "auth/patient_login.h"
 #include "auth/tokens.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -37,6 +39,7 @@ struct ServerApp::Parts {
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<auth::TokenService> tokens;
   std::unique_ptr<auth::CardVerifier> cards;
+  std::unique_ptr<auth::PatientLoginService> patient_login;
   std::unique_ptr<registry::ResourceService> resources;
   std::unique_ptr<eligibility::EligibilityService> eligibility;
   prescription::MasterHolder drug_master;
@@ -46,6 +49,7 @@ struct ServerApp::Parts {
   std::unique_ptr<access::AccessHistoryService> history;
   std::unique_ptr<access::SubscriptionService> subscriptions;
   std::unique_ptr<access::PrivacyReviewService> review;
+  std::unique_ptr<access::PatientMatchService> match;
   RouteTable routes;
 };
 
@@ -101,6 +105,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
                           },
                           token_options));
   p->cards = std::make_unique<auth::CardVerifier>(*p->store, p->clock);
+  RK_ASSIGN_OR_RETURN(p->patient_login, auth::PatientLoginService::Create(*p->store, *p->audit,
+                                                                          p->clock, *p->tokens));
   p->resources = std::make_unique<registry::ResourceService>(
       *p->store, *p->audit, p->clock, options.limits, registry::RegistryKinds());
   p->eligibility = std::make_unique<eligibility::EligibilityService>(
@@ -118,18 +124,22 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   subscription_options.allow_http_endpoints = options.notify_insecure_endpoints;
   p->subscriptions = std::make_unique<access::SubscriptionService>(
       *p->store, *p->audit, p->clock, options.limits, subscription_options);
+  p->match =
+      std::make_unique<access::PatientMatchService>(*p->store, *p->audit, p->clock, options.limits);
   p->review = std::make_unique<access::PrivacyReviewService>(*p->store, *p->audit, p->clock,
                                                              options.limits);
 
   // Operation routes ($verify-eligibility) come before the generic instance routes so the
   // literal segment is registered first; the router prefers literals either way.
   Append(p->routes, p->tokens->Routes());
+  Append(p->routes, p->patient_login->Routes());
   Append(p->routes, p->eligibility->Routes());
   Append(p->routes, p->prescriptions->Routes());
   Append(p->routes, audit::AuditRoutes(*p->store, *p->audit, p->clock));
   Append(p->routes, access::AccessRoutes(*p->consents, *p->facts, *p->history));
   Append(p->routes, p->subscriptions->Routes());
   Append(p->routes, p->review->Routes());
+  Append(p->routes, p->match->Routes());
   Append(p->routes, p->resources->Routes());
   p->routes.push_back(MetadataRoute(&p->routes, options.public_url));
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(p)));

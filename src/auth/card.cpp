@@ -32,7 +32,18 @@ Result<std::string> SignCardAssertion(const KeyPair& card_key, std::string_view 
   claims["categories"] = std::move(cats);
   claims["iat"] = ToUnixSeconds(now);
   claims["nonce"] = crypto::Base64UrlEncode(crypto::RandomBytes(16));
-  return SignCompact(card_key, ToString(*alg), kid, claims, "card+jwt");
+  return SignCompact(card_key, ToString(*alg), kid, claims, kCardConsentTyp);
+}
+
+Result<VerifiedJws> VerifyCardSignature(store::Store& store, std::string_view patient_id,
+                                        std::string_view jws) {
+  std::string patient(patient_id);
+  RK_ASSIGN_OR_RETURN(auto keys, store::RunInTransactionWithResult<std::vector<store::KeyRecord>>(
+                                     store, store::TxMode::kRead, [&](store::Transaction& tx) {
+                                       return tx.GetKeys(kPatientKeyOwner, patient);
+                                     }));
+  if (keys.empty()) return Unauthenticated("no card is registered for the patient");
+  return VerifyCompact(jws, keys);
 }
 
 CardVerifier::CardVerifier(store::Store& store, const Clock& clock, std::chrono::seconds max_age)
@@ -43,12 +54,10 @@ Result<CardAssertion> CardVerifier::Verify(std::string_view jws, std::string_vie
   auto sub = json::GetString(peek, "sub");
   if (!sub || !IsValidFhirId(*sub)) return Unauthenticated("the card assertion names no patient");
   std::string patient(*sub);
-  RK_ASSIGN_OR_RETURN(auto keys, store::RunInTransactionWithResult<std::vector<store::KeyRecord>>(
-                                     store_, store::TxMode::kRead, [&](store::Transaction& tx) {
-                                       return tx.GetKeys(kPatientKeyOwner, patient);
-                                     }));
-  if (keys.empty()) return Unauthenticated("no card is registered for the patient");
-  RK_ASSIGN_OR_RETURN(VerifiedJws verified, VerifyCompact(jws, keys));
+  RK_ASSIGN_OR_RETURN(VerifiedJws verified, VerifyCardSignature(store_, patient, jws));
+  // A portal login signed by the same card is not a consent (patient_login.h).
+  if (json::GetString(verified.header, "typ") == kCardLoginTyp)
+    return Unauthenticated("a card login assertion is not a consent");
   const json::object& claims = verified.payload;
 
   CardAssertion out;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/jws.h"
 #include "auth/keys.h"
 #include "core/clock.h"
 #include "core/status.h"
@@ -19,6 +20,11 @@ namespace renkei::auth {
 // The store KeyRecord owner_kind of card keys, and the UseNonce scope of spent card nonces.
 inline constexpr std::string_view kPatientKeyOwner = "patient";
 inline constexpr std::string_view kCardNonceScope = "card";
+// The JWS typ of a consent at a card reader, and of a patient portal login (patient_login.h).
+// CardVerifier refuses the login typ, and the login refuses every other typ, so that neither
+// assertion can be replayed as the other.
+inline constexpr std::string_view kCardConsentTyp = "card+jwt";
+inline constexpr std::string_view kCardLoginTyp = "card-login+jwt";
 // A card assertion may be dated at most this far ahead of the server clock.
 inline constexpr std::chrono::seconds kCardMaxFutureSkew{60};
 
@@ -39,6 +45,13 @@ Result<std::string> SignCardAssertion(const KeyPair& card_key, std::string_view 
                                       std::string_view patient_id, std::string_view facility_code,
                                       std::string_view purpose,
                                       const std::vector<std::string>& categories, TimePoint now);
+
+// Verifies the signature of jws against patient_id's registered card keys (revoked keys and
+// unknown kids refused) and returns its header and claims. kUnauthenticated "no card is
+// registered for the patient" when there is no card key, else VerifyCompact's refusal. Checks
+// neither typ nor claims: the caller does.
+Result<VerifiedJws> VerifyCardSignature(store::Store& store, std::string_view patient_id,
+                                        std::string_view jws);
 
 class CardVerifier {
  public:

@@ -3,9 +3,13 @@ emergency (ETREAT), ambulance (ETREAT by a fire department), disaster (DISASTER)
 registry's own purposes, each read checked in the audit log the patient's history is made of."""
 
 import datetime
+import http.server
+import json
+import threading
+import time
 import urllib.parse
 
-from harness import ServerTestCase
+from harness import ServerTestCase, run
 
 
 def params(*pairs):
@@ -158,6 +162,130 @@ class AccessPolicyTest(ServerTestCase):
         # A bad purpose header is a clear 400.
         r = self.server.get("/fhir/Patient/" + patient, token=ministry, headers={"X-Purpose-Of-Use": "NOSY"})
         self.assertEqual(r.status, 400)
+
+
+class PatientPortalTest(ServerTestCase):
+    """The patient logs in with the card key, sees their own record and who looked at it,
+    revokes a consent, restricts sharing and is notified of emergency accesses."""
+
+    patients = 20
+    extra_args = ("--notify-insecure-endpoints",)
+
+    def login(self, patient):
+        return run(["card", "login", "--keys", self.server.keys, "--patient", patient,
+                    "--url", self.server.base_url]).stdout.strip()
+
+    def test_own_record_and_access_history_with_emergency_marked(self):
+        patient = self.server.manifest["patients"][3]["id"]
+        other = self.server.manifest["patients"][4]["id"]
+        doctor = self.server.consent_for(patient, "physician", "hospital")
+        self.assertEqual(self.server.get("/fhir/Patient/" + patient, token=doctor).status, 200)
+        er = self.server.token_for("physician", "hospital")
+        claim = {"X-Purpose-Of-Use": "ETREAT", "X-Access-Reason": REASON, "X-Consent": "cannot-obtain"}
+        self.assertEqual(self.server.get(f"/fhir/Coverage?beneficiary={patient}", token=er,
+                                         headers=claim).status, 200)
+
+        me = self.login(patient)
+        self.assertEqual(self.server.get("/fhir/Patient/" + patient, token=me).status, 200)
+        self.assertEqual(self.server.get("/fhir/Patient/" + other, token=me).status, 403)
+        mine = self.server.get("/fhir/Patient", token=me).json()
+        self.assertEqual(mine["total"], 1)
+
+        r = self.server.get("/fhir/AuditEvent/$access-history?_count=50", token=me)
+        self.assertEqual(r.status, 200, r.body)
+        events = [e["resource"] for e in r.json().get("entry", [])]
+        text = json.dumps(events, ensure_ascii=False)
+        self.assertIn("東京中央病院", text)  # the facility by name
+        self.assertIn("TREAT", text)
+        marked = [e for e in events if any(x.get("valueCode") == "emergency" for x in e.get("extension", []))]
+        self.assertTrue(marked, "the emergency access is not marked")
+        # Newest first: the emergency read came last.
+        self.assertIs(events[0], marked[0])
+        # A practitioner never sees a patient's access history.
+        self.assertEqual(self.server.get("/fhir/AuditEvent/$access-history", token=doctor).status, 403)
+        # A forged or replayed login fails.
+        self.assertEqual(self.server.get("/fhir/Patient/" + patient, token=me + "x").status, 401)
+
+    def test_revocation_takes_effect_at_once(self):
+        patient = self.server.manifest["patients"][5]["id"]
+        p = self.server.practitioner("physician", "hospital")
+        doctor = self.server.token(p["id"])
+        consent = self.server.consent(patient, doctor, p["facility"])
+        self.assertEqual(self.server.get("/fhir/Patient/" + patient, token=doctor).status, 200)
+        me = self.login(patient)
+        r = self.server.post(f"/fhir/Consent/{consent['id']}/$revoke", None, token=me)
+        self.assertEqual(r.status, 200, r.body)
+        refused = self.server.get("/fhir/Patient/" + patient, token=doctor)
+        self.assertEqual(refused.status, 403)
+        self.assertIn("revoked", refused.issues()[0]["diagnostics"])
+        # Nobody else revokes it.
+        other = self.login(self.server.manifest["patients"][6]["id"])
+        self.assertEqual(self.server.post(f"/fhir/Consent/{consent['id']}/$revoke", None, token=other).status, 404)
+
+    def test_opting_out_closes_even_emergency_access(self):
+        patient = self.server.manifest["patients"][7]["id"]
+        me = self.login(patient)
+        body = {"resourceType": "Parameters", "parameter": [{"name": "optOut", "valueBoolean": True}]}
+        r = self.server.post("/fhir/Consent/$restrictions", body, token=me)
+        self.assertEqual(r.status, 200, r.body)
+        er = self.server.token_for("physician", "hospital")
+        claim = {"X-Purpose-Of-Use": "ETREAT", "X-Access-Reason": REASON, "X-Consent": "cannot-obtain"}
+        refused = self.server.get("/fhir/Patient/" + patient, token=er, headers=claim)
+        self.assertEqual(refused.status, 403)
+        self.assertIn("opted out", refused.issues()[0]["diagnostics"])
+        # The patient still sees their own record.
+        self.assertEqual(self.server.get("/fhir/Patient/" + patient, token=me).status, 200)
+
+    def test_the_patient_is_notified_of_an_emergency_access(self):
+        received = []
+
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        hook = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=hook.serve_forever, daemon=True).start()
+        try:
+            patient = self.server.manifest["patients"][8]["id"]
+            me = self.login(patient)
+            sub = {"resourceType": "Subscription", "status": "requested",
+                   "reason": "Tell me about emergency accesses",
+                   "criteria": "AuditEvent?purpose=ETREAT,DISASTER",
+                   "channel": {"type": "rest-hook", "payload": "application/fhir+json",
+                               "endpoint": f"http://127.0.0.1:{hook.server_port}/renkei"}}
+            r = self.server.post("/fhir/Subscription", sub, token=me)
+            self.assertEqual(r.status, 201, r.body)
+            er = self.server.token_for("physician", "hospital")
+            claim = {"X-Purpose-Of-Use": "ETREAT", "X-Access-Reason": REASON, "X-Consent": "cannot-obtain"}
+            self.assertEqual(self.server.get("/fhir/Patient/" + patient, token=er, headers=claim).status, 200)
+            for _ in range(200):  # bounded: 20 s
+                if received:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(len(received), 1)
+            note = json.loads(received[0])
+            self.assertIn("ETREAT", json.dumps(note))
+            self.assertNotIn(patient, json.dumps(note))  # no identifiers in the notification
+        finally:
+            hook.shutdown()
+
+    def test_privacy_officer_reviews_urgent_accesses(self):
+        patient = self.server.manifest["patients"][9]["id"]
+        er = self.server.token_for("physician", "hospital")
+        claim = {"X-Purpose-Of-Use": "ETREAT", "X-Access-Reason": REASON, "X-Consent": "cannot-obtain"}
+        self.assertEqual(self.server.get("/fhir/Patient/" + patient, token=er, headers=claim).status, 200)
+        ministry = self.server.token_for("clerk", "ministry")
+        start, end = instant(-1)[:10], instant(24)[:10]
+        r = self.server.get(f"/fhir/AuditEvent/$urgent-access-review?start={start}&end={end}", token=ministry)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("意識不明", r.body)  # the stated reason is there to review
+        self.assertEqual(self.server.get(f"/fhir/AuditEvent/$urgent-access-review?start={start}&end={end}",
+                                         token=er).status, 403)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,25 @@ const std::map<std::string, std::string, std::less<>>& PostExamples() {
   return kExamples;
 }
 
+// Query and headers of GET operations, keyed by route pattern: what a caller would send.
+struct GetExample {
+  std::vector<std::pair<std::string, std::string>> query;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+const std::map<std::string, GetExample, std::less<>>& GetExamples() {
+  static const std::map<std::string, GetExample, std::less<>> kExamples = {
+      {"/fhir/Patient/$find-urgent",
+       {{{"name", "やまだたろう"},
+         {"birthdate", "1980-01-15"},
+         {"gender", "male"},
+         {"address", "東京都"}},
+        {{"x-purpose-of-use", "ETREAT"},
+         {"x-access-reason", "%E6%95%91%E6%80%A5"},
+         {"x-consent", "cannot-obtain"}}}},
+  };
+  return kExamples;
+}
+
 // Routes flagged as returning patient data whose basis is not the access decision, each with
 // the reason; the walk fails for any other route it cannot exercise.
 const std::map<std::string, std::string, std::less<>>& Exempt() {
@@ -166,6 +185,10 @@ TEST_F(RouteWalkTest, EveryRouteReturningPatientDataAsksTheDecisionAndRefuses) {
       }
     }
     req.query = PatientQuery(r);
+    if (auto example = GetExamples().find(r.pattern); example != GetExamples().end()) {
+      req.query = example->second.query;
+      for (const auto& [name, value] : example->second.headers) req.headers[name] = value;
+    }
     if (r.method == Method::kPost || r.method == Method::kPut) {
       auto example = PostExamples().find(r.pattern);
       ASSERT_NE(example, PostExamples().end())

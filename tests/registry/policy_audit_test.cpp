@@ -210,7 +210,10 @@ TEST_P(PolicyAuditTest, RoutesMarkPatientData) {
   for (const auto& r : routes_) {
     EXPECT_NE(r.pattern, "/fhir/metadata");
     if (r.resource_type == "Patient" || r.resource_type == "Coverage") {
-      EXPECT_TRUE(r.returns_patient_data) << r.pattern;
+      // Reads return stored patient data; writes answer with what the writer sent.
+      const bool write =
+          r.interaction == Interaction::kCreate || r.interaction == Interaction::kUpdate;
+      EXPECT_EQ(r.returns_patient_data, !write) << r.pattern;
       ++patient_routes;
     }
     if (r.resource_type == "Organization") {
