@@ -214,6 +214,23 @@ Status Notifier::Pass() {
         store_, store::TxMode::kRead,
         [&](store::Transaction& tx) { return tx.ScanAudit(cursor + 1, options_.scan_batch); });
     if (!rows.ok()) return rows.error();
+    // Urgent accesses are many and subscriptions few: when nobody subscribes at all, the batch
+    // is passed over with one query instead of a subscription lookup per entry.
+    bool anyone = false;
+    if (!rows->empty()) {
+      auto any = store::RunInTransactionWithResult<bool>(
+          store_, store::TxMode::kRead, [&](store::Transaction& tx) -> Result<bool> {
+            store::SearchQuery q;
+            q.type = std::string(kSubscriptionType);
+            q.criteria.push_back({"status", store::MatchOp::kEq, false, "", {"active"}});
+            q.count = 1;
+            q.include_total = false;
+            RK_ASSIGN_OR_RETURN(store::SearchPage page, tx.Search(q));
+            return !page.rows.empty();
+          });
+      if (!any.ok()) return any.error();
+      anyone = *any;
+    }
     int64_t handled = cursor;
     for (const store::AuditRow& row : *rows) {
       {
@@ -221,7 +238,8 @@ Status Notifier::Pass() {
         if (stopping_) break;
       }
       // Only successful accesses on the two urgent bases, to a patient (the outbox rule).
-      if (NotifyPurposeOf(row.purpose) == 0 || row.outcome != "success" || row.patient_id.empty()) {
+      if (!anyone || NotifyPurposeOf(row.purpose) == 0 || row.outcome != "success" ||
+          row.patient_id.empty()) {
         handled = row.seq;
         continue;
       }
