@@ -359,11 +359,17 @@ Result<SearchPage> SqlTransaction::Search(const SearchQuery& query) {
     patient_param = b.Add(*query.patient_id);
     where += " AND r.patient_id = " + patient_param;
   }
-  for (size_t i = 0; i < query.criteria.size(); ++i) {
-    const Criterion& c = query.criteria[i];
-    if (i == 0) {
-      // The first criterion drives the query from the value index (type, param, value), so
-      // a selective search never scans all resources of the type.
+  bool driven = false;
+  for (const Criterion& c : query.criteria) {
+    if (c.negate) {
+      where +=
+          " AND NOT EXISTS (SELECT 1 FROM search_index s WHERE s.patient_id = r.patient_id "
+          "AND s.type = r.type AND s.id = r.id AND " +
+          TermCondition(b, c) + ")";
+    } else if (!driven) {
+      driven = true;
+      // The first plain criterion drives the query from the value index (type, param, value),
+      // so a selective search never scans all resources of the type.
       where +=
           " AND (r.patient_id, r.type, r.id) IN (SELECT s.patient_id, s.type, s.id "
           "FROM search_index s WHERE s.type = " +

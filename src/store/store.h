@@ -43,13 +43,16 @@ enum class MatchOp { kEq, kPrefix, kLt, kLe, kGt, kGe };
 
 // One search criterion: the resource matches when it has a term for param with any of values
 // (OR) under op. When system is set (tokens), the system must match too; has_system=false
-// means "any system".
+// means "any system". A negated criterion matches exactly the resources the plain one does not
+// (no such term): what a query needs to leave out flagged or hidden items inside the query
+// itself, so that totals and paging never count them.
 struct Criterion {
   std::string param;
   MatchOp op = MatchOp::kEq;
   bool has_system = false;
   std::string system;
   std::vector<std::string> values;
+  bool negate = false;
 };
 
 struct SearchQuery {

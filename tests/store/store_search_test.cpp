@@ -127,6 +127,30 @@ TEST_P(StoreSearchTest, OrValuesAndAndCriteria) {
             V{});
 }
 
+TEST_P(StoreSearchTest, NegatedCriteriaLeaveResourcesOutInsideTheQuery) {
+  Criterion not_systolic = Token("code", "http://loinc.org", "8480-6");
+  not_systolic.negate = true;
+  EXPECT_EQ(Ids(Q("Observation", {not_systolic})), V{"o3"});
+  // With a plain criterion (which then drives the query) and with another negated one.
+  Criterion not_pb = C("subject", MatchOp::kEq, {"Patient/pb"});
+  not_pb.negate = true;
+  EXPECT_EQ(Ids(Q("Observation", {not_pb, C("code", MatchOp::kEq, {"8480-6"})})), V{"o1"});
+  EXPECT_EQ(Ids(Q("Observation", {not_systolic, not_pb})), V{"o3"});
+  // Several values: none of them may be present.
+  Criterion neither = C("identifier", MatchOp::kEq, {"1001", "2002"});
+  neither.negate = true;
+  EXPECT_EQ(Ids(Q("Patient", {neither})), (V{"pb", "pc", "pd"}));
+  // The total counts only what is returned.
+  auto tx = BeginOrDie(TxMode::kRead);
+  ASSERT_TRUE(tx);
+  SearchQuery q = Q("Patient", {neither});
+  q.count = 1;
+  auto page = tx->Search(q);
+  RK_ASSERT_OK(page);
+  EXPECT_EQ(page->total, 3);
+  EXPECT_FALSE(page->next_cursor.empty());
+}
+
 TEST_P(StoreSearchTest, PrefixMatchesOnlyThatPrefix) {
   EXPECT_EQ(Ids(Q("Patient", {C("name", MatchOp::kPrefix, {"やまだ"})})), (V{"pa", "pb"}));
   EXPECT_EQ(Ids(Q("Patient", {C("name", MatchOp::kPrefix, {"やまだはなこ"})})), V{"pb"});
