@@ -240,6 +240,7 @@ Result<json::object> FactsService::DeclareDisaster(const Principal& who,
         RK_TRY(tx.WriteResource(row, DeclarationIndexTerms(d), int64_t{0}));
         return audit_.AppendInTransaction(tx, {entry});
       }));
+  if (declarations_ != nullptr) declarations_->Invalidate();
   return resource;
 }
 

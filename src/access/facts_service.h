@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "access/decision.h"
+#include "access/facts_store.h"
 #include "audit/audit_log.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -39,6 +40,9 @@ class FactsService {
   // Audited (create/DisasterDeclaration/HOPERAT).
   Result<json::object> DeclareDisaster(const Principal& who, const DisasterDeclaration& d);
 
+  // A declaration made here is seen at once by the reads using this cache.
+  void SetDeclarationCache(DeclarationCache* cache) { declarations_ = cache; }
+
   // POST /fhir/Consent/$restrictions -> 200 + Consent;
   // POST /fhir/Basic/$declare-disaster -> 201 + Basic. The service must outlive the table.
   RouteTable Routes();
@@ -51,6 +55,7 @@ class FactsService {
   audit::AuditLog& audit_;
   const Clock& clock_;
   Limits limits_;
+  DeclarationCache* declarations_ = nullptr;
 };
 
 }  // namespace renkei::access

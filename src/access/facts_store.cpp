@@ -27,9 +27,33 @@ Status ForEachRow(store::Transaction& tx, store::SearchQuery q,
   }
 }
 
+// Declarations end by themselves: only those whose end is still ahead are read.
+Result<std::vector<DisasterDeclaration>> LiveDeclarations(store::Transaction& tx, TimePoint now) {
+  std::vector<DisasterDeclaration> out;
+  store::SearchQuery declarations;
+  declarations.type = std::string(kDisasterType);
+  declarations.criteria.push_back({"code",
+                                   store::MatchOp::kEq,
+                                   true,
+                                   std::string(kRenkeiCodeSystem),
+                                   {std::string(kDisasterCode)}});
+  declarations.criteria.push_back({"end", store::MatchOp::kGt, false, "", {FormatInstant(now)}});
+  RK_TRY(ForEachRow(tx, declarations, [&](const json::object& r) -> Status {
+    RK_ASSIGN_OR_RETURN(DisasterDeclaration d, ReadDeclaration(r));
+    out.push_back(std::move(d));
+    return Ok();
+  }));
+  return out;
+}
+
 }  // namespace
 
 Result<AccessFacts> LoadFacts(store::Transaction& tx, std::string_view patient_id, TimePoint now) {
+  return LoadFacts(tx, patient_id, now, nullptr);
+}
+
+Result<AccessFacts> LoadFacts(store::Transaction& tx, std::string_view patient_id, TimePoint now,
+                              DeclarationCache* declarations) {
   AccessFacts facts;
   facts.now = now;
 
@@ -66,21 +90,33 @@ Result<AccessFacts> LoadFacts(store::Transaction& tx, std::string_view patient_i
     return Ok();
   }));
 
-  // Declarations end by themselves: only those whose end is still ahead are read.
-  store::SearchQuery declarations;
-  declarations.type = std::string(kDisasterType);
-  declarations.criteria.push_back({"code",
-                                   store::MatchOp::kEq,
-                                   true,
-                                   std::string(kRenkeiCodeSystem),
-                                   {std::string(kDisasterCode)}});
-  declarations.criteria.push_back({"end", store::MatchOp::kGt, false, "", {FormatInstant(now)}});
-  RK_TRY(ForEachRow(tx, declarations, [&](const json::object& r) -> Status {
-    RK_ASSIGN_OR_RETURN(DisasterDeclaration d, ReadDeclaration(r));
-    facts.declarations.push_back(std::move(d));
-    return Ok();
-  }));
+  if (declarations != nullptr) {
+    RK_ASSIGN_OR_RETURN(facts.declarations, declarations->Get(tx, now));
+  } else {
+    RK_ASSIGN_OR_RETURN(facts.declarations, LiveDeclarations(tx, now));
+  }
   return facts;
+}
+
+DeclarationCache::DeclarationCache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+
+void DeclarationCache::Invalidate() {
+  std::lock_guard lock(mu_);
+  cached_.reset();
+}
+
+Result<std::vector<DisasterDeclaration>> DeclarationCache::Get(store::Transaction& tx,
+                                                               TimePoint now) {
+  const auto steady = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    if (cached_ && steady - loaded_ < ttl_) return *cached_;
+  }
+  RK_ASSIGN_OR_RETURN(auto live, LiveDeclarations(tx, now));
+  std::lock_guard lock(mu_);
+  cached_ = std::make_shared<const std::vector<DisasterDeclaration>>(live);
+  loaded_ = steady;
+  return live;
 }
 
 }  // namespace renkei::access

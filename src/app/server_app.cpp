@@ -36,6 +36,7 @@ struct ServerApp::Parts {
   ServeOptions options;
   SystemClock clock;
   std::unique_ptr<store::Store> store;
+  access::DeclarationCache declarations;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<auth::TokenService> tokens;
   std::unique_ptr<auth::CardVerifier> cards;
@@ -119,6 +120,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   p->consents = std::make_unique<access::ConsentService>(*p->store, *p->audit, *p->cards, p->clock,
                                                          options.limits);
   p->facts = std::make_unique<access::FactsService>(*p->store, *p->audit, p->clock, options.limits);
+  p->facts->SetDeclarationCache(&p->declarations);
+  p->resources->SetDeclarationCache(&p->declarations);
   p->history = std::make_unique<access::AccessHistoryService>(*p->store, *p->audit, p->clock);
   access::SubscriptionOptions subscription_options;
   subscription_options.allow_http_endpoints = options.notify_insecure_endpoints;

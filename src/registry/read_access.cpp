@@ -56,14 +56,14 @@ std::string PatientIdIn(std::string_view value) {
 }  // namespace
 
 ReadContext::ReadContext(store::Transaction& tx, const Principal& who, access::ClaimedPurpose claim,
-                         TimePoint now)
-    : tx_(tx), who_(who), claim_(std::move(claim)), now_(now) {}
+                         TimePoint now, access::DeclarationCache* declarations)
+    : tx_(tx), who_(who), claim_(std::move(claim)), now_(now), declarations_(declarations) {}
 
 Result<const access::AccessFacts*> ReadContext::FactsOf(std::string_view patient_id) {
   if (auto it = facts_.find(patient_id); it != facts_.end()) return &it->second;
   access::AccessFacts facts;
   if (NeedsFacts(claim_.purpose, who_) && !patient_id.empty()) {
-    RK_ASSIGN_OR_RETURN(facts, access::LoadFacts(tx_, patient_id, now_));
+    RK_ASSIGN_OR_RETURN(facts, access::LoadFacts(tx_, patient_id, now_, declarations_));
     if (claim_.purpose == access::Purpose::kCoverage) {
       RK_ASSIGN_OR_RETURN(facts.insurers, InsurersOf(tx_, patient_id));
     }

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "access/decision.h"
+#include "access/facts_store.h"
 #include "access/purpose_claim.h"
 #include "audit/audit_log.h"
 #include "core/clock.h"
@@ -31,8 +32,9 @@ inline constexpr size_t kMaxPatientsPerSearch = 10;
 // and the facts of each patient decided so far (loaded once per patient per request).
 class ReadContext {
  public:
+  // declarations: the server's cache of live disaster declarations (nullptr: read them).
   ReadContext(store::Transaction& tx, const Principal& who, access::ClaimedPurpose claim,
-              TimePoint now);
+              TimePoint now, access::DeclarationCache* declarations = nullptr);
 
   store::Transaction& tx() { return tx_; }
   const Principal& who() const { return who_; }
@@ -54,6 +56,7 @@ class ReadContext {
   const Principal& who_;
   access::ClaimedPurpose claim_;
   TimePoint now_;
+  access::DeclarationCache* declarations_;
   std::map<std::string, access::AccessFacts, std::less<>> facts_;
 };
 

@@ -144,7 +144,7 @@ Result<std::string> ResourceService::RunTransaction(const Request& req, fhir::Re
           }
         }
         WriteContext ctx{tx, who, {}};
-        ReadContext read(tx, who, claim, now);
+        ReadContext read(tx, who, claim, now, declarations_);
         // Conditional creates decide first; then every urn:uuid fullUrl gets its target.
         std::vector<std::optional<store::ResourceRow>> existing(n);
         std::vector<std::string> assigned(n);

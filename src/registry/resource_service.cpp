@@ -280,7 +280,7 @@ Response ResourceService::Read(Request& req, std::string_view type) {
   const TimePoint now = clock_.Now();
   auto outcome = store::RunInTransactionWithResult<ReadOutcome>(
       store_, store::TxMode::kRead, [&](store::Transaction& tx) {
-        ReadContext ctx(tx, **who, *claim, now);
+        ReadContext ctx(tx, **who, *claim, now, declarations_);
         return ReadOp(ctx, type, id, version);
       });
   if (!outcome.ok()) return fhir::ErrorResponse(outcome.error());
@@ -373,7 +373,7 @@ Response ResourceService::Search(Request& req, std::string_view type) {
   const TimePoint now = clock_.Now();
   auto outcome = store::RunInTransactionWithResult<SearchOutcome>(
       store_, store::TxMode::kRead, [&](store::Transaction& tx) {
-        ReadContext ctx(tx, **who, *claim, now);
+        ReadContext ctx(tx, **who, *claim, now, declarations_);
         return SearchOp(ctx, **kind, *search);
       });
   if (!outcome.ok()) return fhir::ErrorResponse(outcome.error());
@@ -433,7 +433,7 @@ Response ResourceService::HistoryInstance(Request& req, std::string_view type) {
   auto outcome = store::RunInTransactionWithResult<HistoryOutcome>(
       store_, store::TxMode::kRead, [&](store::Transaction& tx) -> Result<HistoryOutcome> {
         HistoryOutcome h;
-        ReadContext ctx(tx, **who, *claim, now);
+        ReadContext ctx(tx, **who, *claim, now, declarations_);
         RK_ASSIGN_OR_RETURN(h.current, ReadOp(ctx, type, id, std::nullopt));
         if (h.current.denied) return h;
         RK_ASSIGN_OR_RETURN(h.versions, tx.History(type, id, count + 1, before));

@@ -73,6 +73,10 @@ class ResourceService {
                                                            const Principal& who,
                                                            std::vector<json::object> resources);
 
+  // Reads take the live disaster declarations from this cache (the server's; must outlive
+  // the service). Unset: every read reads them.
+  void SetDeclarationCache(access::DeclarationCache* cache) { declarations_ = cache; }
+
   // The handlers behind Routes(), callable directly (tests, other modules' adapters).
   Response Read(Request& req, std::string_view type);
   Response VRead(Request& req, std::string_view type);
@@ -143,6 +147,7 @@ class ResourceService {
   audit::AuditLog& audit_;
   const Clock& clock_;
   Limits limits_;
+  access::DeclarationCache* declarations_ = nullptr;
   std::vector<ResourceKind> kinds_;
   std::map<std::string, size_t, std::less<>> by_type_;
 };

@@ -156,7 +156,7 @@ Result<WriteResult> ResourceService::CreateOp(WriteContext& ctx, json::object re
       // The match is returned only to a principal who may read it, decided as any read is
       // (the writer's natural purpose: HOPERAT for the ministry, COVERAGE for an insurer).
       RK_ASSIGN_OR_RETURN(access::ClaimedPurpose claim, ClaimOf(nullptr, ctx.who));
-      ReadContext read(ctx.tx, ctx.who, claim, clock_.Now());
+      ReadContext read(ctx.tx, ctx.who, claim, clock_.Now(), declarations_);
       std::string purpose;
       if (kind->patient_owned) {
         RK_ASSIGN_OR_RETURN(access::Decision d, read.DecideRow(*kind, row));

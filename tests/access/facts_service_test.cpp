@@ -158,6 +158,38 @@ TEST_P(FactsServiceTest, DisasterDeclarationOpensItsRegionForItsPeriod) {
   EXPECT_EQ((*rows)[0].facility_code, "0000000001");
 }
 
+TEST_P(FactsServiceTest, TheDeclarationCacheSeesThisServersDeclarationsAtOnce) {
+  DeclarationCache cache(std::chrono::hours(1));  // never expires within the test
+  auto live = [&] {
+    auto got = store::RunInTransactionWithResult<std::vector<DisasterDeclaration>>(
+        *store_, store::TxMode::kRead,
+        [&](store::Transaction& tx) { return cache.Get(tx, clock_.Now()); });
+    EXPECT_TRUE(got.ok());
+    return got.ok() ? got->size() : size_t{99};
+  };
+  EXPECT_EQ(live(), 0u);
+  // Declared through a service that does not know the cache (another node): not seen yet.
+  Response first = Declare(
+      Ministry(), json::array{Str("prefecture", "17"), When("start", "2026-03-01T00:00:00Z"),
+                              When("end", "2026-03-03T00:00:00Z")});
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(live(), 0u);
+  // Declared through this server's service: seen at once, with the other one.
+  facts_service_->SetDeclarationCache(&cache);
+  Response second = Declare(
+      Ministry(), json::array{Str("prefecture", "16"), When("start", "2026-03-01T00:00:00Z"),
+                              When("end", "2026-03-04T00:00:00Z")});
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(live(), 2u);
+  // LoadFacts takes them from the cache.
+  auto facts = store::RunInTransactionWithResult<AccessFacts>(
+      *store_, store::TxMode::kRead,
+      [&](store::Transaction& tx) { return LoadFacts(tx, "pat-1", clock_.Now(), &cache); });
+  ASSERT_TRUE(facts.ok());
+  EXPECT_EQ(facts->declarations.size(), 2u);
+  facts_service_->SetDeclarationCache(nullptr);
+}
+
 TEST_P(FactsServiceTest, OnlyTheMinistryDeclaresWellFormedDisasters) {
   json::array good{Str("prefecture", "17"), When("start", "2026-03-01T00:00:00Z"),
                    When("end", "2026-03-03T00:00:00Z")};
