@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "fhir/validation.h"
 #include "registry/identifiers.h"
+#include "registry/kind_helpers.h"
 
 namespace renkei::registry {
 namespace {
@@ -102,9 +104,20 @@ Result<std::string> DirectoryReadPolicy(const Principal&, store::Transaction&,
   return std::string("HOPERAT");
 }
 
-Status PatientWritePolicy(WriteContext& ctx, const json::object&) {
-  if (IsMinistry(ctx.who) || IsInsurer(ctx.who)) return Ok();
-  return Forbidden("only insurers and the ministry register patients");
+Status PatientWritePolicy(WriteContext& ctx, const json::object& resource) {
+  if (IsMinistry(ctx.who)) return Ok();
+  if (!IsInsurer(ctx.who)) return Forbidden("only insurers and the ministry register patients");
+  // An insurer registers the people it insures (DOMAIN.md §1, online eligibility): the
+  // insured-person id (insurer:symbol:number:branch) names the insurer. Checked on the stored
+  // version of an update too, so no insurer rewrites another's insured person.
+  auto member = IdentifierValue(resource, kMemberIdSystem);
+  if (member) {
+    const std::string folded = text::SearchKey(*member);
+    if (folded.substr(0, folded.find(':')) == ctx.who.facility_code) return Ok();
+  }
+  return Forbidden(
+      "an insurer may write only the Patients whose insured-person id carries its own insurer "
+      "number");
 }
 
 Status CoverageWritePolicy(WriteContext& ctx, const json::object& resource) {

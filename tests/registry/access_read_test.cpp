@@ -90,7 +90,7 @@ TEST_P(AccessReadTest, SearchesNameTheirPatientAndNeverCountHiddenOnes) {
   // The consented patient: found with a true total, by id or by the insured-person id.
   auto by_id = Parse(Get("/fhir/Patient?_id=" + makino_, doctor).body);
   EXPECT_EQ(by_id.at("total").as_int64(), 1);
-  auto by_member = Parse(Get("/fhir/Patient?identifier=00012345:あいう:187:05", doctor).body);
+  auto by_member = Parse(Get("/fhir/Patient?identifier=06123456:あいう:187:05", doctor).body);
   EXPECT_EQ(by_member.at("total").as_int64(), 1);
   auto coverage = Parse(Get("/fhir/Coverage?beneficiary=Patient/" + makino_, doctor).body);
   EXPECT_EQ(coverage.at("total").as_int64(), 1);

@@ -82,6 +82,15 @@ TEST_P(PolicyAuditTest, InsurersWriteAndReadOnlyTheirOwn) {
   changed["payor"] = json::array{Parse(PayorById("01130012"))};
   EXPECT_EQ(Call(Method::kPut, "/fhir/Coverage/" + coverage, b, json::Serialize(changed)).status,
             403);
+  // An insurer writes only the people it insures: not a Patient under another insurer's number,
+  // and not another insurer's Patient by rewriting the number in an update.
+  Response foreign = Call(Method::kPost, "/fhir/Patient", b,
+                          PatientJson("他人", "四郎", "タニン", "シロウ", "06123456::4:"));
+  EXPECT_EQ(foreign.status, 403) << foreign.body;
+  EXPECT_NE(foreign.body.find("its own insurer number"), std::string::npos) << foreign.body;
+  auto taken = Parse(Call(Method::kGet, "/fhir/Patient/" + patient, a).body);
+  taken["identifier"].as_array()[0].as_object()["value"] = "01130012:あいう:１８７:05";
+  EXPECT_EQ(Call(Method::kPut, "/fhir/Patient/" + patient, b, json::Serialize(taken)).status, 403);
   // Practitioners write no registry data.
   EXPECT_EQ(
       Call(Method::kPost, "/fhir/Patient", Staff(Qualification::kPhysician), MakinoJson()).status,

@@ -99,7 +99,7 @@ inline std::string PatientJson(std::string_view kanji_family, std::string_view k
 }
 
 inline std::string MakinoJson() {
-  return PatientJson("牧野", "爛漫", "マキノ", "ランマン", "00012345:あいう:１８７:05");
+  return PatientJson("牧野", "爛漫", "マキノ", "ランマン", "06123456:あいう:１８７:05");
 }
 
 inline std::string CoverageJson(std::string_view patient_ref, std::string_view payor_json,

@@ -157,7 +157,7 @@ TEST_P(RestTest, PageSizeAboveTheLimitIsClamped) {
 TEST_P(RestTest, KanaVariantsAndMemberIdVariantsFindTheSamePatient) {
   std::string id = MustCreate(
       "Patient",
-      PatientJson("山田", "太郎", "ヤマダ", "タロウ", "00012345:かきく:２０１:01", "1980-01-15"),
+      PatientJson("山田", "太郎", "ヤマダ", "タロウ", "06123456:かきく:２０１:01", "1980-01-15"),
       Ministry());
   MustCreate("Patient", MakinoJson(), Ministry());
   // Searches across patients are the ministry's registry work (HOPERAT); care providers
@@ -166,8 +166,8 @@ TEST_P(RestTest, KanaVariantsAndMemberIdVariantsFindTheSamePatient) {
   for (std::string q : {"name=ﾔﾏﾀﾞ%20ﾀﾛｳ", "name=ヤマダ%E3%80%80タロウ", "name=やまだたろう",
                         "name=ﾀﾛｳ", "name=山田", "name=山田太郎",
                         "identifier=http://jpfhir.jp/fhir/clins/Idsystem/"
-                        "JP_Insurance_memberID%7C00012345:かきく:201:01",
-                        "identifier=00012345:カキク:２０１:01", "birthdate=1980-01-15",
+                        "JP_Insurance_memberID%7C06123456:かきく:201:01",
+                        "identifier=06123456:カキク:２０１:01", "birthdate=1980-01-15",
                         "birthdate=1980-01&gender=female", "birthdate=ge1980&birthdate=lt1981"}) {
     Response r = Call(Method::kGet, "/fhir/Patient?" + q, registrar);
     ASSERT_EQ(r.status, 200) << q << r.body;
@@ -212,7 +212,7 @@ TEST_P(RestTest, ConditionalCreateZeroOneMany) {
   const Principal writer = Insurer("06123456");
   const std::string cond =
       "identifier=http://jpfhir.jp/fhir/clins/Idsystem/"
-      "JP_Insurance_memberID%7C00012345:あいう:187:05";
+      "JP_Insurance_memberID%7C06123456:あいう:187:05";
   Response first =
       Call(Method::kPost, "/fhir/Patient", writer, MakinoJson(), {{"if-none-exist", cond}});
   ASSERT_EQ(first.status, 201) << first.body;
@@ -248,7 +248,7 @@ TEST_P(RestTest, ConditionalCreateZeroOneMany) {
 TEST_P(RestTest, ConcurrentConditionalCreatesMakeOneResource) {
   const std::string cond =
       "identifier=http://jpfhir.jp/fhir/clins/Idsystem/"
-      "JP_Insurance_memberID%7C00012345:あいう:187:05";
+      "JP_Insurance_memberID%7C06123456:あいう:187:05";
   std::vector<int> statuses(6, 0);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < statuses.size(); ++i) {
@@ -270,12 +270,12 @@ TEST_P(RestTest, ConcurrentConditionalCreatesMakeOneResource) {
 }
 
 TEST_P(RestTest, ConditionalCreateAfterTheMatchChangedCreatesAgain) {
-  const std::string cond = "identifier=00012345:あいう:187:05";
+  const std::string cond = "identifier=06123456:あいう:187:05";
   Response first =
       Call(Method::kPost, "/fhir/Patient", Ministry(), MakinoJson(), {{"if-none-exist", cond}});
   ASSERT_EQ(first.status, 201);
   auto moved = Parse(first.body);
-  moved["identifier"].as_array()[0].as_object()["value"] = "00012345:あいう:999:05";
+  moved["identifier"].as_array()[0].as_object()["value"] = "06123456:あいう:999:05";
   ASSERT_EQ(Call(Method::kPut, fmt::format("/fhir/Patient/{}", moved.at("id").as_string()),
                  Ministry(), json::Serialize(moved))
                 .status,
