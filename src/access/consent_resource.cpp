@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "access/facts_resources.h"
+
 namespace renkei::access {
 namespace {
 
@@ -131,6 +133,8 @@ std::vector<store::IndexTerm> ConsentIndexTerms(const CardConsent& consent,
   terms.push_back({"actor", std::string(kFacilityCodeSystem), consent.facility_code});
   terms.push_back({"status", "", consent.revoked ? "inactive" : "active"});
   terms.push_back({"date", "", FormatInstant(consent.signed_at)});
+  terms.push_back(
+      {std::string(kInForceUntilParam), "", FormatInstant(consent.signed_at + kConsentWindow)});
   return terms;
 }
 

@@ -117,7 +117,8 @@ Result<PatientRestrictions> ReadRestrictions(const json::object& consent) {
 
 std::vector<store::IndexTerm> RestrictionIndexTerms(std::string_view patient_id) {
   return {{"patient", "", fmt::format("Patient/{}", patient_id)},
-          {"category", std::string(kConsentCategorySystem), std::string(kRestrictionsCategory)}};
+          {"category", std::string(kConsentCategorySystem), std::string(kRestrictionsCategory)},
+          {std::string(kInForceUntilParam), "", std::string(kForever)}};
 }
 
 json::object BuildDeclaration(const DisasterDeclaration& d, std::string_view declared_by,

@@ -17,6 +17,10 @@ namespace renkei::access {
 // Consent.category code (kConsentCategorySystem) telling card consents from restrictions.
 inline constexpr std::string_view kCardConsentCategory = "card";
 inline constexpr std::string_view kRestrictionsCategory = "restrictions";
+// Index term of both kinds of Consent: the instant until which it can bind a decision (card
+// consents: signed + 24 hours; restrictions: kForever), so LoadFacts reads both in one query.
+inline constexpr std::string_view kInForceUntilParam = "in-force-until";
+inline constexpr std::string_view kForever = "9999-12-31T23:59:59.999Z";
 // Basic.code of a disaster declaration, and the store type holding it.
 inline constexpr std::string_view kDisasterType = "Basic";
 inline constexpr std::string_view kDisasterCode = "disaster-declaration";

@@ -27,6 +27,24 @@ Status ForEachRow(store::Transaction& tx, store::SearchQuery q,
   }
 }
 
+// The Consent's category code in kConsentCategorySystem ("card" or "restrictions").
+std::string_view ConsentCategoryOf(const json::object& consent) {
+  const json::array* categories = json::GetArray(consent, "category");
+  if (categories == nullptr) return {};
+  for (const auto& category : *categories) {
+    if (!category.is_object()) continue;
+    const json::array* codings = json::GetArray(category.get_object(), "coding");
+    if (codings == nullptr) continue;
+    for (const auto& coding : *codings) {
+      if (!coding.is_object()) continue;
+      if (json::GetString(coding.get_object(), "system") == kConsentCategorySystem) {
+        return json::GetString(coding.get_object(), "code").value_or("");
+      }
+    }
+  }
+  return {};
+}
+
 // Declarations end by themselves: only those whose end is still ahead are read.
 Result<std::vector<DisasterDeclaration>> LiveDeclarations(store::Transaction& tx, TimePoint now) {
   std::vector<DisasterDeclaration> out;
@@ -57,36 +75,29 @@ Result<AccessFacts> LoadFacts(store::Transaction& tx, std::string_view patient_i
   AccessFacts facts;
   facts.now = now;
 
+  // One query for both kinds of the patient's Consent that bind a decision: card consents
+  // still open (signed at most 24 hours ago, DOMAIN.md §2) and the restrictions, which never
+  // lapse. Both carry "in-force-until" (consent_resource.cpp, facts_resources.cpp; migration
+  // 003 gave older ones the far future). Instants compare as FormatInstant text, so the bound is
+  // inclusive to the millisecond and the decision applies the exact window.
   store::SearchQuery consents;
   consents.type = std::string(kConsentType);
   consents.patient_id = std::string(patient_id);
-  consents.criteria.push_back({"category",
-                               store::MatchOp::kEq,
-                               true,
-                               std::string(kConsentCategorySystem),
-                               {std::string(kCardConsentCategory)}});
-  // Only consents signed in the last 24 hours can be open (DOMAIN.md §2); instants compare as
-  // FormatInstant text, so the bound is inclusive to the millisecond and the decision applies
-  // the exact window.
   consents.criteria.push_back(
-      {"date", store::MatchOp::kGe, false, "", {FormatInstant(now - kConsentWindow)}});
-  consents.newest_first = true;
+      {"category",
+       store::MatchOp::kEq,
+       true,
+       std::string(kConsentCategorySystem),
+       {std::string(kCardConsentCategory), std::string(kRestrictionsCategory)}});
+  consents.criteria.push_back(
+      {std::string(kInForceUntilParam), store::MatchOp::kGe, false, "", {FormatInstant(now)}});
   RK_TRY(ForEachRow(tx, consents, [&](const json::object& r) -> Status {
+    if (ConsentCategoryOf(r) == kRestrictionsCategory) {
+      RK_ASSIGN_OR_RETURN(facts.restrictions, ReadRestrictions(r));
+      return Ok();
+    }
     RK_ASSIGN_OR_RETURN(CardConsent c, ReadCardConsent(r));
     facts.consents.push_back(std::move(c));
-    return Ok();
-  }));
-
-  store::SearchQuery restrictions;
-  restrictions.type = std::string(kConsentType);
-  restrictions.patient_id = std::string(patient_id);
-  restrictions.criteria.push_back({"category",
-                                   store::MatchOp::kEq,
-                                   true,
-                                   std::string(kConsentCategorySystem),
-                                   {std::string(kRestrictionsCategory)}});
-  RK_TRY(ForEachRow(tx, restrictions, [&](const json::object& r) -> Status {
-    RK_ASSIGN_OR_RETURN(facts.restrictions, ReadRestrictions(r));
     return Ok();
   }));
 

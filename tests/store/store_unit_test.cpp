@@ -48,7 +48,8 @@ TEST(MigrationsTest, EveryEngineHasAscendingMigrationsOfTheSameNumbers) {
     EXPECT_EQ(sqlite[i].version, static_cast<int>(i + 1));
     EXPECT_EQ(pg[i].version, sqlite[i].version);
     EXPECT_EQ(pg[i].name, sqlite[i].name);
-    EXPECT_NE(sqlite[i].sql.find("CREATE "), std::string_view::npos);
+    EXPECT_FALSE(sqlite[i].sql.empty());
+    EXPECT_FALSE(pg[i].sql.empty());
   }
   EXPECT_TRUE(sql::MigrationsFor("oracle").empty());
 }
