@@ -52,13 +52,6 @@ Result<std::string> CardParameter(std::string_view body, const Limits& limits) {
   return *card;
 }
 
-bool IsJsonType(const Request& req) {
-  std::string_view type = req.Header("content-type").value_or("");
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type == "application/fhir+json" || type == "application/json";
-}
-
 }  // namespace
 
 ConsentService::ConsentService(store::Store& store, audit::AuditLog& audit,
@@ -168,7 +161,7 @@ Response ConsentService::HandleCard(Request& req) {
   if (!req.principal) {
     return fhir::ErrorResponse(Error(ErrorCode::kUnauthenticated, "an access token is required"));
   }
-  if (!IsJsonType(req)) {
+  if (!HasJsonContentType(req)) {
     return fhir::ErrorResponse(
         Error(ErrorCode::kUnsupportedMedia, "send a Parameters resource as application/fhir+json"));
   }

@@ -56,13 +56,6 @@ Result<json::object> ParseParameters(std::string_view body, const Limits& limits
   return params;
 }
 
-bool IsJsonType(const Request& req) {
-  std::string_view type = req.Header("content-type").value_or("");
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type == "application/fhir+json" || type == "application/json";
-}
-
 }  // namespace
 
 Result<PatientRestrictions> ParseRestrictions(std::string_view body, const Limits& limits) {
@@ -248,7 +241,7 @@ Response FactsService::HandleRestrictions(Request& req) {
   if (!req.principal) {
     return fhir::ErrorResponse(Error(ErrorCode::kUnauthenticated, "an access token is required"));
   }
-  if (!IsJsonType(req)) {
+  if (!HasJsonContentType(req)) {
     return fhir::ErrorResponse(
         Error(ErrorCode::kUnsupportedMedia, "send a Parameters resource as application/fhir+json"));
   }
@@ -267,7 +260,7 @@ Response FactsService::HandleDeclare(Request& req) {
   if (!req.principal) {
     return fhir::ErrorResponse(Error(ErrorCode::kUnauthenticated, "an access token is required"));
   }
-  if (!IsJsonType(req)) {
+  if (!HasJsonContentType(req)) {
     return fhir::ErrorResponse(
         Error(ErrorCode::kUnsupportedMedia, "send a Parameters resource as application/fhir+json"));
   }

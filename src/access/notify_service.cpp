@@ -14,13 +14,6 @@ namespace {
 
 constexpr std::string_view kPatientOnly = "only the patient manages their notifications";
 
-bool IsJsonType(const Request& req) {
-  std::string_view type = req.Header("content-type").value_or("");
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type == "application/fhir+json" || type == "application/json";
-}
-
 bool IsPatient(const Principal& who) {
   return who.kind == PrincipalKind::kPatient && !who.subject.empty();
 }
@@ -139,7 +132,7 @@ Response SubscriptionService::HandleCreate(Request& req) {
   if (!req.principal) {
     return fhir::ErrorResponse(Error(ErrorCode::kUnauthenticated, "an access token is required"));
   }
-  if (!IsJsonType(req)) {
+  if (!HasJsonContentType(req)) {
     return fhir::ErrorResponse(
         Error(ErrorCode::kUnsupportedMedia, "send a Subscription as application/fhir+json"));
   }

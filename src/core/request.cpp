@@ -51,4 +51,11 @@ Response Response::Text(int status, std::string body, std::string content_type) 
   return Json(status, std::move(body), std::move(content_type));
 }
 
+bool HasJsonContentType(const Request& req) {
+  std::string_view type = req.Header("content-type").value_or("");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type == "application/fhir+json" || type == "application/json";
+}
+
 }  // namespace renkei

@@ -90,4 +90,8 @@ struct Route {
 
 using RouteTable = std::vector<Route>;
 
+// Whether the body is declared JSON: Content-Type application/fhir+json or application/json
+// (parameters such as charset ignored). FHIR operations refuse anything else with 415.
+bool HasJsonContentType(const Request& req);
+
 }  // namespace renkei

@@ -16,13 +16,6 @@ namespace {
 
 using internal::Param;
 
-bool IsJsonType(const Request& req) {
-  std::string_view type = req.Header("content-type").value_or("");
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type == "application/fhir+json" || type == "application/json";
-}
-
 std::string_view OutcomeOf(const Error& e) {
   switch (e.code()) {
     case ErrorCode::kUnauthenticated:
@@ -310,7 +303,7 @@ std::optional<Error> Precheck(const Request& req, size_t max_body) {
   if (req.body.size() > max_body) {
     return Error(ErrorCode::kTooLarge, fmt::format("the body is larger than {} bytes", max_body));
   }
-  if (!IsJsonType(req)) {
+  if (!HasJsonContentType(req)) {
     return Error(ErrorCode::kUnsupportedMedia, "send FHIR JSON (application/fhir+json)");
   }
   return std::nullopt;
