@@ -17,6 +17,7 @@
 #include "auth/card.h"
 #include "auth/patient_login.h"
 #include "auth/tokens.h"
+#include "clinical/item_service.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "eligibility/eligibility_service.h"
@@ -51,6 +52,7 @@ struct ServerApp::Parts {
   std::unique_ptr<access::SubscriptionService> subscriptions;
   std::unique_ptr<access::PrivacyReviewService> review;
   std::unique_ptr<access::PatientMatchService> match;
+  std::unique_ptr<clinical::ItemService> items;
   RouteTable routes;
 };
 
@@ -131,6 +133,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
       std::make_unique<access::PatientMatchService>(*p->store, *p->audit, p->clock, options.limits);
   p->review = std::make_unique<access::PrivacyReviewService>(*p->store, *p->audit, p->clock,
                                                              options.limits);
+  p->items = std::make_unique<clinical::ItemService>(*p->store, *p->audit, p->clock, options.limits,
+                                                     &p->declarations);
 
   // Operation routes ($verify-eligibility) come before the generic instance routes so the
   // literal segment is registered first; the router prefers literals either way.
@@ -143,6 +147,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   Append(p->routes, p->subscriptions->Routes());
   Append(p->routes, p->review->Routes());
   Append(p->routes, p->match->Routes());
+  Append(p->routes, p->items->Routes());
   Append(p->routes, p->resources->Routes());
   p->routes.push_back(MetadataRoute(&p->routes, options.public_url));
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(p)));

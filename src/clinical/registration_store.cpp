@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "clinical/clins_codes.h"
+#include "clinical/item_access.h"
 #include "core/ids.h"
 #include "fhir/resource.h"
 
@@ -65,6 +66,8 @@ std::vector<store::IndexTerm> ItemTerms(const json::object& stored, ItemType typ
     if (auto at = ParseDateTime(*date)) terms.push_back({"date", "", FormatInstant(*at)});
   if (auto id = json::GetString(stored, "id")) terms.push_back({"_id", "", std::string(*id)});
   terms.push_back({"_lastUpdated", "", FormatInstant(now)});
+  // What the access policy needs, so that searches enforce it inside the query.
+  for (auto& t : VisibilityTerms(VisibilityOf(type, stored))) terms.push_back(std::move(t));
   return terms;
 }
 

@@ -15,6 +15,7 @@
 #include "fhir/resource.h"
 #include "fhir/search_params.h"
 #include "prescription/prescription_service.h"
+#include "registry/store_query.h"
 
 namespace renkei::prescription {
 namespace {
@@ -35,24 +36,6 @@ const std::vector<fhir::SearchParamDef>& HistoryParams() {
        "Prescription id (dispensings: the prescription dispensed)"},
   };
   return kParams;
-}
-
-store::MatchOp ToMatchOp(fhir::SearchOp op) {
-  switch (op) {
-    case fhir::SearchOp::kEq:
-      return store::MatchOp::kEq;
-    case fhir::SearchOp::kPrefix:
-      return store::MatchOp::kPrefix;
-    case fhir::SearchOp::kLt:
-      return store::MatchOp::kLt;
-    case fhir::SearchOp::kLe:
-      return store::MatchOp::kLe;
-    case fhir::SearchOp::kGt:
-      return store::MatchOp::kGt;
-    case fhir::SearchOp::kGe:
-      return store::MatchOp::kGe;
-  }
-  return store::MatchOp::kEq;
 }
 
 std::string_view FacilityOf(const json::object& r) {
@@ -90,7 +73,7 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
       patient_id = c.values[0].substr(8);
     }
     q.criteria.push_back(
-        store::Criterion{c.param, ToMatchOp(c.op), c.has_system, c.system, c.values});
+        store::Criterion{c.param, registry::ToMatchOp(c.op), c.has_system, c.system, c.values});
   }
   if (patient_id.empty()) {
     return fhir::ErrorResponse(

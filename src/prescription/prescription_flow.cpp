@@ -11,6 +11,7 @@
 #include "fhir/resource.h"
 #include "prescription/prescription_service.h"
 #include "prescription/service_internal.h"
+#include "registry/patient_lookup.h"
 
 namespace renkei::prescription {
 namespace {
@@ -190,7 +191,7 @@ Result<Answer> PrescriptionService::Prescribe(const Request& req, const Principa
   const bool include_own = req.Query("includeOwnFacility") == "true";
   return WriteOnce(req, who, "prescribe", [&](store::Transaction& tx) -> Result<Answer> {
     const TimePoint now = clock_.Now();
-    RK_ASSIGN_OR_RETURN(auto patient_id, internal::PatientByMemberId(tx, member_id));
+    RK_ASSIGN_OR_RETURN(auto patient_id, registry::PatientByInsuredPersonId(tx, member_id));
     if (!patient_id) {
       return Error(ErrorCode::kBusinessRule,
                    fmt::format("{}.identifier: no registered patient has this insured-person "
@@ -289,7 +290,7 @@ Result<Answer> PrescriptionService::Receive(const Request& req, const Principal&
     if (!row) return not_found;
     std::string patient_id = card_patient;
     if (number) {
-      RK_ASSIGN_OR_RETURN(auto found, internal::PatientByMemberId(tx, *number));
+      RK_ASSIGN_OR_RETURN(auto found, registry::PatientByInsuredPersonId(tx, *number));
       patient_id = found.value_or("");
     }
     if (patient_id.empty() || patient_id != row->patient_id) return not_found;

@@ -147,23 +147,6 @@ std::optional<std::string> PatientIdOf(std::string_view reference) {
   return id;
 }
 
-Result<std::optional<std::string>> PatientByMemberId(store::Transaction& tx,
-                                                     std::string_view member_id) {
-  if (member_id.empty() || member_id.size() > 200) return std::optional<std::string>();
-  store::SearchQuery q;
-  q.type = "Patient";
-  q.criteria.push_back({"identifier",
-                        store::MatchOp::kEq,
-                        true,
-                        std::string(fhir::kMemberIdSystem),
-                        {text::SearchKey(member_id)}});
-  q.count = 2;
-  q.include_total = false;
-  RK_ASSIGN_OR_RETURN(store::SearchPage page, tx.Search(q));
-  if (page.rows.size() != 1) return std::optional<std::string>();  // none, or ambiguous
-  return std::optional<std::string>(page.rows.front().id);
-}
-
 Result<bool> PatientExists(store::Transaction& tx, std::string_view patient_id) {
   RK_ASSIGN_OR_RETURN(auto row, tx.ReadCurrent("Patient", patient_id));
   return row.has_value() && !row->deleted;

@@ -41,10 +41,6 @@ void AppendCheck(json::array& out, const CheckResult& result, const std::vector<
 
 // "Patient/<id>" -> id; nullopt otherwise.
 std::optional<std::string> PatientIdOf(std::string_view reference);
-// The registry patient whose insured-person identifier (JP_Insurance_memberID value
-// "insurer:symbol:number:branch") is member_id; nullopt when none or malformed.
-Result<std::optional<std::string>> PatientByMemberId(store::Transaction& tx,
-                                                     std::string_view member_id);
 // Whether the registry holds this patient (current, not deleted).
 Result<bool> PatientExists(store::Transaction& tx, std::string_view patient_id);
 

@@ -14,6 +14,7 @@
 #include "fhir/resource.h"
 #include "registry/patient_read_policy.h"
 #include "registry/service_internal.h"
+#include "registry/store_query.h"
 
 namespace renkei::registry {
 
@@ -38,44 +39,6 @@ Result<json::object> ParseBody(const Request& req, const Limits& limits) {
     return Error(ErrorCode::kInvalid, "the body is not valid UTF-8");
   }
   return json::ParseObject(req.body, limits);
-}
-
-store::SearchQuery ToStoreQuery(std::string_view type, const fhir::SearchRequest& search) {
-  store::SearchQuery q;
-  q.type = std::string(type);
-  for (const auto& c : search.criteria) {
-    store::Criterion sc;
-    sc.param = c.param;
-    switch (c.op) {
-      case fhir::SearchOp::kEq:
-        sc.op = store::MatchOp::kEq;
-        break;
-      case fhir::SearchOp::kPrefix:
-        sc.op = store::MatchOp::kPrefix;
-        break;
-      case fhir::SearchOp::kLt:
-        sc.op = store::MatchOp::kLt;
-        break;
-      case fhir::SearchOp::kLe:
-        sc.op = store::MatchOp::kLe;
-        break;
-      case fhir::SearchOp::kGt:
-        sc.op = store::MatchOp::kGt;
-        break;
-      case fhir::SearchOp::kGe:
-        sc.op = store::MatchOp::kGe;
-        break;
-    }
-    sc.has_system = c.has_system;
-    sc.system = c.system;
-    sc.values = c.values;
-    q.criteria.push_back(std::move(sc));
-  }
-  q.count = search.total_only ? 0 : search.count;
-  q.after = search.cursor;
-  q.include_total = search.include_total || search.total_only;
-  q.newest_first = search.newest_first;
-  return q;
 }
 
 std::string CategoryOf(const ResourceKind& kind) {
@@ -305,7 +268,7 @@ Response ResourceService::VRead(Request& req, std::string_view type) {
 
 Result<ResourceService::SearchOutcome> ResourceService::SearchOp(
     ReadContext& ctx, const ResourceKind& kind, const fhir::SearchRequest& search) {
-  store::SearchQuery q = internal::ToStoreQuery(kind.type, search);
+  store::SearchQuery q = ToStoreQuery(kind.type, search);
   SearchOutcome out;
   if (kind.patient_owned) {
     // Consent is enforced inside the query (issue "Access policy"): the plan narrows q before

@@ -10,6 +10,7 @@
 #include "fhir/url.h"
 #include "registry/resource_service.h"
 #include "registry/service_internal.h"
+#include "registry/store_query.h"
 
 namespace renkei::registry {
 
@@ -90,7 +91,7 @@ Result<ResourceService::Matches> ResourceService::FindMatches(store::Transaction
   if (search.criteria.empty()) {
     return Error(ErrorCode::kInvalid, "If-None-Exist names no criteria");
   }
-  store::SearchQuery sq = internal::ToStoreQuery(kind.type, search);
+  store::SearchQuery sq = ToStoreQuery(kind.type, search);
   sq.count = limit;
   sq.after.clear();
   sq.include_total = false;

@@ -20,8 +20,6 @@ Result<const Principal*> PrincipalOf(const Request& req);
 // The body as a JSON object: UTF-8 checked (400), parsed under limits (400/413), content
 // type JSON when given (415).
 Result<json::object> ParseBody(const Request& req, const Limits& limits);
-// The store query for a parsed search on type.
-store::SearchQuery ToStoreQuery(std::string_view type, const fhir::SearchRequest& search);
 // The audit category of kind.
 std::string CategoryOf(const ResourceKind& kind);
 // hex sha256 of method, path and body: what an idempotency key promises to repeat.

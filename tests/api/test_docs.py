@@ -21,6 +21,7 @@ class ApiDocExamplesTest(ServerTestCase):
         script = "set -e\n" + "\n".join(
             f"echo '=== example {i + 1}' >&2\n{block}" for i, block in enumerate(blocks))
         env = dict(os.environ, BASE=self.server.base_url, KEYS=self.server.keys,
+                   DATA=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data"),
                    PATH=os.path.dirname(os.path.abspath(RENKEI)) + os.pathsep + os.environ["PATH"])
         proc = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True,
                               timeout=600, cwd=self.server.workdir)

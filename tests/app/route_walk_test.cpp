@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -98,9 +99,21 @@ std::vector<std::pair<std::string, std::string>> PatientQuery(const Route& r) {
   return {{"patient", "Patient/" + std::string(kPatient)}};
 }
 
+// The registered clinical items of the walk's patient, one id per type (RegisterItems).
+std::map<std::string, std::string, std::less<>>& ItemIds() {
+  static std::map<std::string, std::string, std::less<>> ids;
+  return ids;
+}
+
 std::string IdFor(const Route& r) {
   if (r.resource_type == "Coverage") return "cov-000001";
+  if (auto it = ItemIds().find(r.resource_type); it != ItemIds().end()) return it->second;
   return std::string(kPatient);
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 class RouteWalkTest : public ::testing::Test {
@@ -119,6 +132,45 @@ class RouteWalkTest : public ::testing::Test {
     auto app = ServerApp::Open(serve);
     ASSERT_TRUE(app.ok()) << app.error().ToString();
     app_ = std::move(app).value();
+    RegisterItems();
+  }
+
+  // The Tokyo hospital registers the JP-CLINS test bundles for the walk's patient, so that the
+  // clinical item routes have items of another facility to refuse.
+  void RegisterItems() {
+    const Route* reg = nullptr;
+    for (const Route& r : app_->routes()) {
+      if (r.pattern == "/fhir/Bundle/$register-items") reg = &r;
+    }
+    ASSERT_NE(reg, nullptr);
+    Principal hospital = Physician();
+    hospital.subject = hospital.practitioner_id = "prac-13-hosp-physician-1";
+    hospital.facility_code = "1310000011";
+    hospital.facility_type = FacilityType::kHospital;
+    for (const char* name : {"condition", "allergy", "observation"}) {
+      std::string body =
+          ReadFile(fs::path(RENKEI_CLINICAL_VALID_DIR) / (std::string(name) + ".json"));
+      ASSERT_FALSE(body.empty()) << name;
+      // The test bundles name an insured person of their own; the walk's patient is pat-000001.
+      const std::string theirs = "01130012:ほけん:１２３４:01";
+      body.replace(body.find(theirs), theirs.size(), "01130012:あいう:10000007:01");
+      Request req;
+      req.method = Method::kPost;
+      req.path = reg->pattern;
+      req.body = body;
+      req.headers["content-type"] = "application/fhir+json";
+      req.principal = hospital;
+      Response res = reg->handler(req);
+      ASSERT_EQ(res.status, 200) << res.body;
+      auto out = json::ParseObject(res.body, Limits{});
+      ASSERT_TRUE(out.ok());
+      for (const auto& p : out->at("parameter").as_array()) {
+        if (p.at("name").as_string() != "item") continue;
+        std::string ref(p.at("valueReference").at("reference").as_string());
+        ItemIds()[ref.substr(0, ref.find('/'))] = ref.substr(ref.find('/') + 1);
+        break;
+      }
+    }
   }
   void TearDown() override {
     app_.reset();
@@ -210,8 +262,9 @@ TEST_F(RouteWalkTest, EveryRouteReturningPatientDataAsksTheDecisionAndRefuses) {
     EXPECT_EQ(res.body.find("birthDate"), std::string::npos) << res.body;
     ++walked;
   }
-  // Patient and Coverage (read, vread, history, search), the bundle route, the access history.
-  EXPECT_GE(walked, 10);
+  // Patient and Coverage (read, vread, history, search), the bundle route, the access history,
+  // the clinical items (read, search) and the summary.
+  EXPECT_GE(walked, 17);
 }
 
 }  // namespace
