@@ -7,7 +7,10 @@ import sys
 
 REFERENCE_READ = 2400          # reference TypeScript FHIR server, Patient read /s, same machine kind
 NATIONAL_ELIGIBILITY = 178_308_340 / (31 * 10 * 3600)  # Dec 2025, spread over 10 daytime hours/day
-TARGETS = {"patient_read": 20000, "eligibility": 20000}
+NATIONAL_CHECK_PEAK = 250     # checks/s at the national peak (issue "Electronic prescriptions")
+TARGETS = {"patient_read": 20000, "eligibility": 20000, "summary": 10000, "check": 10000}
+# Targets without a latency bound.
+THROUGHPUT_TARGETS = {"register": 2000, "prescribe": 2000}
 
 
 def parse(line):
@@ -36,9 +39,14 @@ def main():
             ratios.append(f"{r['rps'] / REFERENCE_READ:.1f}x reference server")
         if name == "eligibility":
             ratios.append(f"{r['rps'] / NATIONAL_ELIGIBILITY:.0f}x national daytime rate")
+        if name == "check":
+            ratios.append(f"{r['rps'] / NATIONAL_CHECK_PEAK:.0f}x national peak")
         if name in TARGETS:
             ok = r["rps"] >= TARGETS[name] and r["p99_ms"] < 20
             ratios.append(f"target {TARGETS[name]}/s p99<20ms: {'met' if ok else 'NOT met'}")
+        if name in THROUGHPUT_TARGETS:
+            ok = r["rps"] >= THROUGHPUT_TARGETS[name]
+            ratios.append(f"target {THROUGHPUT_TARGETS[name]}/s: {'met' if ok else 'NOT met'}")
         print(f"{name:<14}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['non2xx']:>8.0f}  " + "; ".join(ratios))
     print(f"server peak RSS: {rss_kib / 1024:.0f} MiB")
 

@@ -40,6 +40,18 @@ struct SeedOptions {
 };
 int Seed(const SeedOptions& options);
 
+// `renkei seed-history`: medication histories (prescribed drugs of the last 100 days) for
+// every patient of a seeded database, drawn from the drug master in force; for the
+// prescription check benchmark. Not audited: benchmark data, not care.
+struct SeedHistoryOptions {
+  std::string db_url;
+  std::string data_dir;  // where the default master files are
+  double mean_drugs = 5;
+  int heavy_percent = 3;  // patients on 10 to 15 drugs
+  uint64_t random_seed = 1;
+};
+int SeedHistory(const SeedHistoryOptions& options);
+
 struct TokenOptions {
   std::string keys_dir;
   std::string practitioner;

@@ -57,6 +57,19 @@ int main(int argc, char** argv) {
       ->add_option("--card-keys", seed.card_keys, "Patients whose card keys are written (-1 = all)")
       ->capture_default_str();
 
+  SeedHistoryOptions history;
+  history.data_dir = RENKEI_DEFAULT_DATA_DIR;
+  auto* history_cmd = cli.add_subcommand(
+      "seed-history", "Add medication histories of the last 100 days to a seeded database");
+  history_cmd->add_option("--db", history.db_url, "Database URL")->required();
+  history_cmd->add_option("--mean", history.mean_drugs, "Mean drugs per patient")
+      ->capture_default_str();
+  history_cmd->add_option("--heavy-percent", history.heavy_percent, "Patients on 10-15 drugs (%)")
+      ->capture_default_str();
+  history_cmd->add_option("--random-seed", history.random_seed)->capture_default_str();
+  history_cmd->add_option("--data-dir", history.data_dir, "Where the default master files are")
+      ->capture_default_str();
+
   TokenOptions token;
   auto* token_cmd = cli.add_subcommand(
       "token", "Obtain an access token through /auth/token (SMART Backend Services)");
@@ -117,6 +130,7 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return Serve(serve);
   if (*migrate_cmd) return Migrate(db_url);
   if (*seed_cmd) return Seed(seed);
+  if (*history_cmd) return SeedHistory(history);
   if (*token_cmd) return Token(token);
   if (*card_sign_cmd) return CardSign(card);
   if (*card_login_cmd) return CardLogin(login);

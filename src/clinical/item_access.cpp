@@ -10,14 +10,14 @@
 namespace renkei::clinical {
 namespace {
 
-// The visibility term prefixes. Every item has "any:<category>" and "own:<facility>:
-// <category>"; "nu:" (not undelivered), "ni:" (not uninformed) and "nn:" (neither) exist only
-// when the item lacks those flags, so that a scope excluding flagged items names one prefix.
-constexpr std::string_view kAny = "any";
-constexpr std::string_view kNotUndelivered = "nu";
-constexpr std::string_view kNotUninformed = "ni";
-constexpr std::string_view kNeither = "nn";
+// Two visibility terms per item: "<category>:<flags>" with flags 0 (none), 1 (UNINFORMED),
+// 2 (UNDELIVERED) or 3 (both), and "own:<facility>:<category>". A scope names the flag
+// combinations it admits, so one IN list expresses every scope exactly.
 constexpr std::string_view kOwn = "own";
+
+std::string FlagsValue(access::Category c, int flags) {
+  return fmt::format("{}:{}", access::ToString(c), flags);
+}
 
 bool IsInfectionSystem(std::string_view system) {
   // JP-FHIR.md "Code systems": .../JLAC10|JLAC11/JP_CLINS_ObsLabResult_InfectionLabo_CS.
@@ -28,10 +28,6 @@ bool IsInfectionSystem(std::string_view system) {
 bool IsDrugAllergySystem(std::string_view system) {
   return system == kJfagyDrugYcmSystem || system == kJfagyDrugGcmSystem ||
          system == kJfagyDrugPlainSystem;
-}
-
-std::string VisibilityValue(std::string_view prefix, access::Category c) {
-  return fmt::format("{}:{}", prefix, access::ToString(c));
 }
 
 std::string OwnValue(std::string_view facility, access::Category c) {
@@ -124,28 +120,18 @@ ItemVisibility VisibilityOf(ItemType type, const json::object& stored) {
 
 std::vector<store::IndexTerm> VisibilityTerms(const ItemVisibility& item) {
   std::vector<store::IndexTerm> terms;
-  auto add = [&](std::string value) {
-    terms.push_back({std::string(kParamVisibility), "", std::move(value)});
-  };
-  add(VisibilityValue(kAny, item.category));
-  if (!item.undelivered) add(VisibilityValue(kNotUndelivered, item.category));
-  if (!item.uninformed) add(VisibilityValue(kNotUninformed, item.category));
-  if (!item.undelivered && !item.uninformed) add(VisibilityValue(kNeither, item.category));
-  if (!item.registering_facility.empty()) add(OwnValue(item.registering_facility, item.category));
+  const int flags = (item.uninformed ? 1 : 0) | (item.undelivered ? 2 : 0);
+  terms.push_back({std::string(kParamVisibility), "", FlagsValue(item.category, flags)});
+  if (!item.registering_facility.empty()) {
+    terms.push_back(
+        {std::string(kParamVisibility), "", OwnValue(item.registering_facility, item.category)});
+  }
   return terms;
 }
 
 std::optional<store::Criterion> ScopeCriterion(const access::SearchScope& scope,
                                                std::string_view actor_facility,
                                                uint16_t categories_of_type) {
-  std::string_view prefix = kAny;
-  if (scope.exclude_undelivered && scope.exclude_uninformed) {
-    prefix = kNeither;
-  } else if (scope.exclude_undelivered) {
-    prefix = kNotUndelivered;
-  } else if (scope.exclude_uninformed) {
-    prefix = kNotUninformed;
-  }
   store::Criterion c;
   c.param = std::string(kParamVisibility);
   for (int i = 0; i < access::kCategoryCount; ++i) {
@@ -155,7 +141,13 @@ std::optional<store::Criterion> ScopeCriterion(const access::SearchScope& scope,
     // Items of other facilities. An own item matches these values too; that is exact because
     // Decide permits a facility its own item whenever it permits another facility's item of
     // the same category (own_categories contains categories; decision.cpp).
-    if ((scope.categories & bit) != 0) c.values.push_back(VisibilityValue(prefix, category));
+    if ((scope.categories & bit) != 0) {
+      for (int flags = 0; flags < 4; ++flags) {
+        if (scope.exclude_uninformed && (flags & 1) != 0) continue;
+        if (scope.exclude_undelivered && (flags & 2) != 0) continue;
+        c.values.push_back(FlagsValue(category, flags));
+      }
+    }
     if (!actor_facility.empty() && (scope.own_categories & bit) != 0) {
       c.values.push_back(OwnValue(actor_facility, category));
     }

@@ -174,6 +174,9 @@ Response ItemService::HandleSearch(Request& req, ItemType type) {
     }
     patient_id = std::move(id);
   }
+  // The patient-first key (q.patient_id, set by the scope) is the patient criterion: items
+  // carry no "patient" term.
+  std::erase_if(q.criteria, [](const store::Criterion& c) { return c.param == "patient"; });
   if (!patient_id && who.kind == PrincipalKind::kPatient) patient_id = who.subject;
   if (!patient_id) {
     return fhir::ErrorResponse(Error(

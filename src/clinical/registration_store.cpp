@@ -36,12 +36,10 @@ std::string_view DateElement(ItemType type) {
 }  // namespace
 
 std::vector<store::IndexTerm> ItemTerms(const json::object& stored, ItemType type,
-                                        const RegistrationBundle& bundle,
-                                        std::string_view patient_id, TimePoint now) {
+                                        const RegistrationBundle& bundle, TimePoint now) {
   std::vector<store::IndexTerm> terms;
   terms.push_back({std::string(kParamBundleIdentifier), std::string(kBundleIdentifierSystem),
                    bundle.identifier.value});
-  terms.push_back({"patient", "", fmt::format("Patient/{}", patient_id)});
   terms.push_back({"facility", std::string(kFacilitySystem), bundle.identifier.facility_code});
   CodingTerms(json::GetObject(stored, "code"), "code", terms);
   if (const json::array* categories = json::GetArray(stored, "category")) {
@@ -129,7 +127,7 @@ Result<RegistrationOutcome> ApplyRegistration(store::Transaction& tx,
     row.last_updated = now;
     row.patient_id = std::string(patient_id);
     row.json = json::Serialize(stored);
-    RK_TRY(tx.WriteResource(row, ItemTerms(stored, r.type, bundle, patient_id, now), 0));
+    RK_TRY(tx.WriteResource(row, ItemTerms(stored, r.type, bundle, now), 0));
     out.ids.push_back(std::move(id));
   }
   return out;

@@ -17,11 +17,12 @@ namespace renkei::clinical {
 
 // Search parameters indexed for every registered item, besides _id and _lastUpdated:
 //   bundle-identifier  token (system http://jpfhir.jp/fhir/clins/bundle-identifier)
-//   patient            reference "Patient/<registry id>"
+//   (no "patient" term: the row's patient_id is the patient-first key every search uses)
 //   code, category     token (system|code; AllergyIntolerance.category without system)
 //   facility           token (the sender's medical institution number)
 //   _tag               token (JP_ehrshrs_indication flags: LTS, UNINFORMED, UNDELIVERED)
 //   date               instant: Condition onset, Observation effective, allergy recordedDate
+//   visibility         clinical::VisibilityTerms (item_access.h)
 inline constexpr std::string_view kParamBundleIdentifier = "bundle-identifier";
 
 struct RegistrationOutcome {
@@ -45,7 +46,6 @@ Result<std::vector<store::ResourceRow>> FindRegistered(store::Transaction& tx,
 // The index terms of one stored item (the resource as stored, after ApplyRegistration's
 // rewrite).
 std::vector<store::IndexTerm> ItemTerms(const json::object& stored, ItemType type,
-                                        const RegistrationBundle& bundle,
-                                        std::string_view patient_id, TimePoint now);
+                                        const RegistrationBundle& bundle, TimePoint now);
 
 }  // namespace renkei::clinical

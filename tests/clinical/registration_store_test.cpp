@@ -87,7 +87,12 @@ TEST_P(RegistrationStore, RegistersEveryItemWithItsTerms) {
             "Patient/pat-000001");
   EXPECT_EQ(json::GetString(*stored, "id"), out.ids[0]);
 
-  EXPECT_EQ(Count({"patient", store::MatchOp::kEq, false, "", {"Patient/pat-000001"}}), 3u);
+  // The visibility terms of the access policy: category and flags, and the own facility.
+  EXPECT_EQ(Count({"visibility", store::MatchOp::kEq, false, "", {"diagnoses:0"}}), 1u);  // LTS
+  EXPECT_EQ(Count({"visibility", store::MatchOp::kEq, false, "", {"diagnoses:1"}}), 1u);
+  EXPECT_EQ(Count({"visibility", store::MatchOp::kEq, false, "", {"diagnoses:2"}}), 1u);
+  EXPECT_EQ(Count({"visibility", store::MatchOp::kEq, false, "", {"own:1310000011:diagnoses"}}),
+            3u);
   EXPECT_EQ(Count({"_tag",
                    store::MatchOp::kEq,
                    true,
@@ -132,7 +137,8 @@ TEST_P(RegistrationStore, PatientOnlyBundleDeletesTheIdentifier) {
   EXPECT_EQ(out.removed, 3u);
   EXPECT_TRUE(out.ids.empty());
   EXPECT_TRUE(Registered(deletion.identifier.value).empty());
-  EXPECT_EQ(Count({"patient", store::MatchOp::kEq, false, "", {"Patient/pat-000001"}}), 0u);
+  EXPECT_EQ(Count({"visibility", store::MatchOp::kEq, false, "", {"own:1310000011:diagnoses"}}),
+            0u);
 }
 
 TEST_P(RegistrationStore, AllOrNothingWhenTheUnitOfWorkFails) {
