@@ -10,6 +10,7 @@
 #include "access/decision.h"
 #include "access/facts_store.h"
 #include "access/purpose_claim.h"
+#include "clinical/item_service.h"
 #include "fhir/bundle.h"
 #include "fhir/operation_outcome.h"
 #include "fhir/resource.h"
@@ -20,6 +21,7 @@
 namespace renkei::prescription {
 namespace {
 
+constexpr std::string_view kSourceParam = "source";
 constexpr uint16_t kPrescriptionBit = 1u << static_cast<int>(access::Category::kPrescriptions);
 
 const std::vector<fhir::SearchParamDef>& HistoryParams() {
@@ -35,6 +37,19 @@ const std::vector<fhir::SearchParamDef>& HistoryParams() {
       {std::string(kPrescriptionParam), fhir::SearchParamKind::kToken, "", false,
        "Prescription id (dispensings: the prescription dispensed)"},
   };
+  return kParams;
+}
+
+// MedicationRequest adds where the prescriptions come from (issue "Clinical information
+// sharing": the 6th item, prescriptions, is taken from the medication sections of documents).
+const std::vector<fhir::SearchParamDef>& RequestParams() {
+  static const std::vector<fhir::SearchParamDef> kParams = [] {
+    std::vector<fhir::SearchParamDef> params = HistoryParams();
+    params.push_back({std::string(kSourceParam), fhir::SearchParamKind::kToken, "", false,
+                      "prescription (default): electronic prescriptions; document: "
+                      "prescriptions taken from referral letters and discharge summaries"});
+    return params;
+  }();
   return kParams;
 }
 
@@ -57,13 +72,22 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
     return fhir::ErrorResponse(Error(ErrorCode::kUnauthenticated, "an access token is required"));
   }
   const Principal& who = *req.principal;
-  auto search = fhir::ParseSearch(req.query, HistoryParams(), limits_,
+  const bool requests = type == kRequestType;
+  auto search = fhir::ParseSearch(req.query, requests ? RequestParams() : HistoryParams(), limits_,
                                   fhir::PrefersLenient(req.Header("prefer").value_or("")));
   if (!search.ok()) return fhir::ErrorResponse(search.error());
   std::string patient_id;
   store::SearchQuery q;
   q.type = std::string(type);
   for (const fhir::SearchCriterion& c : search->criteria) {
+    if (c.param == kSourceParam) {
+      if (c.values.size() != 1 || (c.values[0] != "prescription" && c.values[0] != "document")) {
+        return fhir::ErrorResponse(
+            Error(ErrorCode::kInvalid, "source is prescription or document"));
+      }
+      if (c.values[0] == "document") q.type = std::string(clinical::kDocumentMedicationType);
+      continue;
+    }
     if (c.param == "patient") {
       if (!patient_id.empty() || c.values.size() != 1 || c.op != fhir::SearchOp::kEq ||
           !c.values[0].starts_with("Patient/")) {
@@ -149,7 +173,10 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
   std::vector<fhir::BundleEntryOut> entries;
   for (const store::ResourceRow& row : found->page.rows) {
     fhir::BundleEntryOut e;
-    e.full_url = fhir::ResourceUrl(req.base_url, row.type, row.id);
+    // Prescriptions taken from documents have no REST endpoint of their own.
+    e.full_url = row.type == kRequestType || row.type == kDispenseType
+                     ? fhir::ResourceUrl(req.base_url, row.type, row.id)
+                     : fmt::format("urn:uuid:{}", row.id);
     e.resource_json = row.json;
     e.search_mode = "match";
     entries.push_back(std::move(e));

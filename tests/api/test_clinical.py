@@ -6,6 +6,7 @@ the patient hid absent from search, totals, paging and the summary; emergency vi
 
 import json
 import os
+import threading
 import urllib.parse
 
 from harness import ServerTestCase, run
@@ -117,6 +118,21 @@ class ClinicalItemsTest(ServerTestCase):
         self.assertEqual(self.server.get("/fhir/" + second[0], token=doctor).status, 410)
         found = self.search(f"/fhir/Condition?patient=Patient/{p['id']}", doctor)
         self.assertEqual(found["total"], 0)
+
+    def test_concurrent_sends_of_one_identifier_leave_one_registration(self):
+        p = self.patient(8)
+        bundle = load("condition", p, "race-1")
+        for _ in range(5):
+            results = []
+            threads = [threading.Thread(target=lambda: results.append(self.register(bundle).status))
+                       for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            self.assertEqual(results, [200, 200])
+            found = self.search(f"/fhir/Condition?patient=Patient/{p['id']}", self.hospital_doctor())
+            self.assertEqual(found["total"], 3)
 
     def test_invalid_and_unknown_patient_bundles_store_nothing(self):
         p = self.patient(1)
