@@ -49,6 +49,8 @@ struct SeedHistoryOptions {
   double mean_drugs = 5;
   int heavy_percent = 3;  // patients on 10 to 15 drugs
   uint64_t random_seed = 1;
+  // Start after this patient id ("" = after where the last run stopped, or at the first).
+  std::string after_patient;
 };
 int SeedHistory(const SeedHistoryOptions& options);
 

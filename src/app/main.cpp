@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
   history_cmd->add_option("--heavy-percent", history.heavy_percent, "Patients on 10-15 drugs (%)")
       ->capture_default_str();
   history_cmd->add_option("--random-seed", history.random_seed)->capture_default_str();
+  history_cmd->add_option("--after-patient", history.after_patient,
+                          "Start after this patient id (default: where the last run stopped)");
   history_cmd->add_option("--data-dir", history.data_dir, "Where the default master files are")
       ->capture_default_str();
 

@@ -23,7 +23,10 @@ namespace {
 constexpr std::string_view kPrescribers[] = {"1310000011", "1310000029", "1330000015",
                                              "2710000017", "2710000025", "1710000013"};
 constexpr int kSupplies[] = {7, 14, 14, 28, 28, 30, 56};
-constexpr size_t kPatientsPerTransaction = 500;
+constexpr size_t kPatientsPerTransaction = 50;
+// Where the last run stopped (the last patient id whose history is written), so that a run
+// interrupted on a large dataset continues instead of doubling histories.
+constexpr std::string_view kProgressSetting = "seed-history.last-patient";
 
 // How many drugs a patient takes: Poisson around the mean, and heavy_percent of patients on
 // 10 to 15 drugs (polypharmacy).
@@ -62,6 +65,15 @@ int SeedHistory(const SeedHistoryOptions& o) {
   const auto today = prescription::JapanDate(now);
   size_t patients = 0;
   size_t rows = 0;
+  auto progress = store::RunInTransactionWithResult<std::optional<std::string>>(
+      **store, store::TxMode::kRead,
+      [&](store::Transaction& tx) { return tx.GetSetting(kProgressSetting); });
+  if (!progress.ok()) {
+    std::cerr << "error: " << progress.error().ToString() << "\n";
+    return 1;
+  }
+  std::string last_patient = o.after_patient.empty() ? progress->value_or("") : o.after_patient;
+  if (!last_patient.empty()) std::cerr << "continuing after " << last_patient << "\n";
   std::string after;
   while (true) {
     // One page of patients, then their histories in one write transaction.
@@ -70,6 +82,9 @@ int SeedHistory(const SeedHistoryOptions& o) {
     q.count = kPatientsPerTransaction;
     q.include_total = false;
     q.after = after;
+    if (!last_patient.empty() && after.empty()) {
+      q.criteria.push_back({"_id", store::MatchOp::kGt, false, "", {last_patient}});
+    }
     auto page = store::RunInTransactionWithResult<store::SearchPage>(
         **store, store::TxMode::kRead, [&](store::Transaction& tx) { return tx.Search(q); });
     if (!page.ok()) {
@@ -106,13 +121,14 @@ int SeedHistory(const SeedHistoryOptions& o) {
                                                  facility, now));
       }
     }
-    auto written = store::RunInTransaction(**store, store::TxMode::kWrite,
-                                           [&](store::Transaction& tx) -> Status {
-                                             for (const auto& r : batch) {
-                                               RK_TRY(tx.WriteResource(r.row, r.terms, 0));
-                                             }
-                                             return Ok();
-                                           });
+    auto written = store::RunInTransaction(
+        **store, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+          for (const auto& r : batch) {
+            RK_TRY(tx.WriteResource(r.row, r.terms, 0));
+          }
+          if (page->rows.empty()) return Ok();
+          return tx.PutSetting(kProgressSetting, page->rows.back().id);
+        });
     if (!written.ok()) {
       std::cerr << "error: " << written.error().ToString() << "\n";
       return 1;
