@@ -90,6 +90,12 @@ Response ItemService::HandleRegister(Request& req) {
   }
   auto parsed = json::ParseObject(req.body, limits_);
   if (!parsed.ok()) return fhir::ErrorResponse(parsed.error());
+  if (const json::array* entries = json::GetArray(*parsed, "entry");
+      entries != nullptr && entries->size() > limits_.max_bundle_entries) {
+    return fhir::ErrorResponse(
+        Error(ErrorCode::kTooLarge,
+              fmt::format("a Bundle has at most {} entries", limits_.max_bundle_entries)));
+  }
   auto bundle = ValidateRegistrationBundle(*parsed, who.facility_code, req.body.size());
   if (!bundle.ok()) return fhir::ErrorResponse(bundle.error());
 

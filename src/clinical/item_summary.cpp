@@ -85,6 +85,7 @@ Response ItemService::HandleSummary(Request& req) {
     std::string_view others_refused;
     uint8_t masks = 0;
     std::vector<SummaryItem> items;
+    std::vector<std::string> truncated;  // store types with more items than the bound
   };
   const TimePoint now = clock_.Now();
   auto found = store::RunInTransactionWithResult<Found>(
@@ -114,6 +115,7 @@ Response ItemService::HandleSummary(Request& req) {
           RK_ASSIGN_OR_RETURN(bool visible, view->Narrow(tx, type, q));
           if (!visible) continue;
           RK_ASSIGN_OR_RETURN(store::SearchPage page, tx.Search(q));
+          if (!page.next_cursor.empty()) f.truncated.emplace_back(type);
           auto item_type = ParseItemType(type);
           for (auto& row : page.rows) {
             SummaryItem item;
@@ -201,6 +203,17 @@ Response ItemService::HandleSummary(Request& req) {
         {"url", kNoticeExtension},
         {"valueString",
          fmt::format("only this facility's own items are shown: {}", found->others_refused)}});
+  }
+  for (const std::string& type : found->truncated) {
+    // A summary stays bounded; the searches page through everything.
+    notices.push_back(json::object{
+        {"url", kNoticeExtension},
+        {"valueString",
+         fmt::format("more than {} {} items: the {} most recently registered are summarized; "
+                     "search them for the rest",
+                     kMaxSummaryItemsPerType,
+                     type == kDocumentMedicationType ? "MedicationRequest" : type,
+                     kMaxSummaryItemsPerType)}});
   }
   if (!notices.empty()) composition["extension"] = std::move(notices);
   fhir::BundleEntryOut head;

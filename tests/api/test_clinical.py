@@ -4,6 +4,7 @@ $summary through the access policy: undisclosed diagnoses hidden from the patien
 consented facility with the flag's date, not-to-provide items shown to no other facility, items
 the patient hid absent from search, totals, paging and the summary; emergency viewing."""
 
+import copy
 import json
 import os
 import threading
@@ -176,6 +177,35 @@ class ClinicalItemsTest(ServerTestCase):
         big["entry"][1]["resource"]["note"] = [{"text": "x" * 60000}] * 180
         r = self.register(big)
         self.assertEqual(r.status, 413, r.body[:300])
+
+    def many_conditions(self, p, local_id, n):
+        bundle = load("condition", p, local_id)
+        template = copy.deepcopy(bundle["entry"][2])  # the long-term one, no hiding flag
+        bundle["entry"] = bundle["entry"][:1]
+        for i in range(n):
+            e = copy.deepcopy(template)
+            e["resource"]["id"] = f"m{i}"
+            e["fullUrl"] = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
+            bundle["entry"].append(e)
+        return bundle
+
+    def test_a_bundle_over_the_entry_limit_is_refused(self):
+        p = self.patient(9)
+        r = self.register(self.many_conditions(p, "many-1", 1000))  # 1,001 entries
+        self.assertEqual(r.status, 413, r.body[:300])
+        self.assertIn("at most 1000 entries", r.body)
+
+    def test_the_summary_is_bounded_and_says_so(self):
+        p = self.patient(9)
+        r = self.register(self.many_conditions(p, "many-2", 501))
+        self.assertEqual(r.status, 200, r.body[:300])
+        summary = self.search(f"/fhir/Patient/{p['id']}/$summary", self.hospital_doctor())
+        self.assertEqual(len(section(summary, "diagnoses")), 500)
+        notices = [e["valueString"] for e in summary["entry"][0]["resource"].get("extension", [])]
+        self.assertTrue(any("more than 500 Condition items" in n for n in notices), notices)
+        # The search pages through all of them.
+        self.assertEqual(self.search(f"/fhir/Condition?patient=Patient/{p['id']}&_count=0",
+                                     self.hospital_doctor())["total"], 501)
 
     # --- the access policy ----------------------------------------------------------------
     def test_flags_and_consent_in_read_search_and_summary(self):
