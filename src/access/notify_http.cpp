@@ -1,11 +1,16 @@
 #include "access/notify_http.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <optional>
 
 namespace renkei::access {
 namespace {
@@ -43,14 +48,17 @@ bool IsPrivate(const asio::ip::address& a) {
          in(0xf0000000, 4);     // reserved and broadcast
 }
 
+// Asynchronous on purpose: Beast's stream timeouts (expires_after) apply to asynchronous
+// operations only, so a receiver that accepts and then stalls could otherwise hold the
+// notifier forever.
 template <typename Stream>
-int Exchange(Stream& stream, const http::request<http::string_body>& req) {
-  http::write(stream, req);
+asio::awaitable<int> Exchange(Stream& stream, const http::request<http::string_body>& req) {
+  co_await http::async_write(stream, req, asio::use_awaitable);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxResponseBytes);
-  http::read(stream, buffer, parser);
-  return static_cast<int>(parser.get().result_int());
+  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+  co_return static_cast<int>(parser.get().result_int());
 }
 
 }  // namespace
@@ -69,61 +77,97 @@ Result<int> PostNotification(const Endpoint& endpoint, std::string_view content_
   req.body() = std::string(body);
   req.prepare_payload();
 
-  try {
-    asio::io_context ioc;
+  // Resolution (the system resolver's own timeouts bound it), then the connection and the
+  // exchange under the stream timeouts, all on one io_context run on this thread.
+  asio::io_context ioc;
+  std::vector<tcp::endpoint> targets;
+  {
     tcp::resolver resolver(ioc);
     beast::error_code ec;
     auto resolved = resolver.resolve(endpoint.host, endpoint.port, ec);
     if (ec) return Error(ErrorCode::kUnavailable, "cannot resolve the endpoint: " + ec.message());
     // Connect only to addresses that passed the check, so a second resolution cannot swap in
     // an internal address.
-    std::vector<tcp::endpoint> targets;
     for (const auto& r : resolved) {
       if (options.allow_private_addresses || !IsPrivate(r.endpoint().address())) {
         targets.push_back(r.endpoint());
       }
     }
-    if (targets.empty()) {
-      return Error(ErrorCode::kForbidden, "the endpoint resolves to a private address");
+  }
+  if (targets.empty()) {
+    return Error(ErrorCode::kForbidden, "the endpoint resolves to a private address");
+  }
+  std::optional<Result<int>> outcome;
+  auto finish = [&](std::exception_ptr failure, int status) {
+    if (!failure) {
+      outcome = status;
+      return;
     }
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      outcome =
+          Error(ErrorCode::kUnavailable, std::string("notification not delivered: ") + e.what());
+    }
+  };
+  try {
     if (!endpoint.tls) {
       beast::tcp_stream stream(ioc);
-      stream.expires_after(options.connect_timeout);
-      stream.connect(targets);
-      stream.expires_after(options.io_timeout);
-      int status = Exchange(stream, req);
-      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-      return status;
-    }
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
-    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                    asio::ssl::context::no_tlsv1_1);
-    if (!options.ca_file.empty()) {
-      ctx.load_verify_file(options.ca_file);
+      asio::co_spawn(
+          ioc,
+          [&]() -> asio::awaitable<int> {
+            stream.expires_after(options.connect_timeout);
+            co_await stream.async_connect(targets, asio::use_awaitable);
+            stream.expires_after(options.io_timeout);
+            int status = co_await Exchange(stream, req);
+            beast::error_code ignored;
+            stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            co_return status;
+          },
+          finish);
+      ioc.run();
     } else {
-      ctx.set_default_verify_paths();
+      asio::ssl::context ctx(asio::ssl::context::tls_client);
+      ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
+      if (!options.ca_file.empty()) {
+        ctx.load_verify_file(options.ca_file);
+      } else {
+        ctx.set_default_verify_paths();
+      }
+      ctx.set_verify_mode(asio::ssl::verify_peer);
+      beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+      // SNI carries host names only, never address literals (RFC 6066 §3).
+      beast::error_code ec;
+      asio::ip::make_address(endpoint.host, ec);
+      const bool literal = !ec;
+      if (!literal && !SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str())) {
+        return Error(ErrorCode::kUnavailable, "cannot set the TLS server name");
+      }
+      stream.set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
+      asio::co_spawn(
+          ioc,
+          [&]() -> asio::awaitable<int> {
+            auto& tcp_layer = beast::get_lowest_layer(stream);
+            tcp_layer.expires_after(options.connect_timeout);
+            co_await tcp_layer.async_connect(targets, asio::use_awaitable);
+            tcp_layer.expires_after(options.io_timeout);
+            co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+            int status = co_await Exchange(stream, req);
+            // The peer may close without close_notify: not an error here.
+            auto [ignored] = co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+            (void)ignored;
+            co_return status;
+          },
+          finish);
+      ioc.run();
     }
-    ctx.set_verify_mode(asio::ssl::verify_peer);
-    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-    // SNI carries host names only, never address literals (RFC 6066 §3).
-    asio::ip::make_address(endpoint.host, ec);
-    const bool literal = !ec;
-    ec = {};
-    if (!literal && !SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str())) {
-      return Error(ErrorCode::kUnavailable, "cannot set the TLS server name");
-    }
-    stream.set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
-    beast::get_lowest_layer(stream).expires_after(options.connect_timeout);
-    beast::get_lowest_layer(stream).connect(targets);
-    beast::get_lowest_layer(stream).expires_after(options.io_timeout);
-    stream.handshake(asio::ssl::stream_base::client);
-    int status = Exchange(stream, req);
-    stream.shutdown(ec);  // the peer may close without close_notify: not an error here
-    return status;
   } catch (const std::exception& e) {
     return Error(ErrorCode::kUnavailable, std::string("notification not delivered: ") + e.what());
   }
+  if (!outcome) return Error(ErrorCode::kUnavailable, "notification not delivered");
+  return std::move(*outcome);
 }
 
 }  // namespace renkei::access

@@ -18,6 +18,7 @@
 
 #include "access/access_fixture.h"
 #include "access/notify_deliverer.h"
+#include "access/notify_http.h"
 #include "access/notify_service.h"
 #include "access/notify_subscription.h"
 
@@ -389,6 +390,33 @@ TEST_P(NotifyTest, PrivateAddressesAreRefusedUnlessAllowed) {
   EXPECT_EQ(receiver.received().size(), 0u);
   EXPECT_EQ(notifier.stats().given_up, 1);
   EXPECT_EQ(notifier.stats().attempts, 1);  // refused at once, not retried
+}
+
+// A receiver that accepts the connection and never answers must not hold the notifier: the
+// exchange gives up after its I/O timeout.
+TEST(NotifyHttpTest, AStalledReceiverTimesOut) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  std::thread silent([&] {
+    boost::asio::ip::tcp::socket peer(ioc);
+    acceptor.accept(peer);
+    // Reads the request and keeps the connection open without a word until the client leaves.
+    char buf[4096];
+    boost::system::error_code ec;
+    while (!ec) peer.read_some(boost::asio::buffer(buf), ec);
+  });
+  Endpoint endpoint;
+  endpoint.tls = false;
+  endpoint.host = "127.0.0.1";
+  endpoint.port = std::to_string(acceptor.local_endpoint().port());
+  endpoint.target = "/hook";
+  PostOptions options;
+  options.allow_private_addresses = true;
+  options.io_timeout = std::chrono::milliseconds(200);
+  auto status = PostNotification(endpoint, "application/fhir+json", "{}", options);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code(), ErrorCode::kUnavailable);
+  silent.join();
 }
 
 TEST_P(NotifyTest, OneNodeDeliversWhileItHoldsTheLease) {
