@@ -8,6 +8,7 @@
 
 #include "auth/form.h"
 #include "auth/jws.h"
+#include "auth/oauth_response.h"
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "core/json.h"
@@ -36,19 +37,6 @@ bool IsFacilityCode(std::string_view s) {
 }
 
 // RFC 6749 §5.1/§5.2: JSON, never cached.
-Response OAuthJson(int status, const json::object& body) {
-  Response r = Response::Json(status, json::Serialize(body), "application/json; charset=utf-8");
-  r.headers.emplace_back("Cache-Control", "no-store");
-  r.headers.emplace_back("Pragma", "no-cache");
-  return r;
-}
-
-Response OAuthError(int status, std::string_view error, std::string_view description) {
-  json::object body;
-  body["error"] = error;
-  body["error_description"] = description;
-  return OAuthJson(status, body);
-}
 
 // SMART v2 system scopes: "system/" resource-type-or-* "." read|write|*|cruds-subset.
 bool IsSystemScope(std::string_view scope) {
