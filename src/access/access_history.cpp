@@ -9,6 +9,7 @@
 #include "audit/audit_event.h"
 #include "fhir/bundle.h"
 #include "fhir/operation_outcome.h"
+#include "fhir/routes.h"
 
 namespace renkei::access {
 namespace {
@@ -154,17 +155,11 @@ Response AccessHistoryService::Handle(Request& req) {
 }
 
 RouteTable AccessHistoryService::Routes() {
-  Route r;
-  r.method = Method::kGet;
-  r.pattern = "/fhir/AuditEvent/$access-history";
-  r.interaction = Interaction::kOperation;
-  r.resource_type = "AuditEvent";
-  r.operation = "$access-history";
-  r.auth = AuthRequirement::kToken;
-  r.returns_patient_data = true;  // decided by access::Decide (category access_history)
-  r.summary = "The patient's access history: who viewed their data, when and on what basis";
-  r.handler = [this](Request& req) { return Handle(req); };
-  return {std::move(r)};
+  // Decided by access::Decide (category access_history).
+  return {fhir::TypeOperation(
+      Method::kGet, "AuditEvent", "$access-history",
+      "The patient's access history: who viewed their data, when and on what basis",
+      [this](Request& req) { return Handle(req); })};
 }
 
 }  // namespace renkei::access

@@ -10,6 +10,7 @@
 #include "fhir/bundle.h"
 #include "fhir/jp_systems.h"
 #include "fhir/operation_outcome.h"
+#include "fhir/routes.h"
 
 namespace renkei::access {
 namespace {
@@ -429,19 +430,12 @@ Response PatientMatchService::Handle(Request& req) {
 }
 
 RouteTable PatientMatchService::Routes() {
-  Route r;
-  r.method = Method::kGet;
-  r.pattern = std::string(kFindUrgentPath);
-  r.interaction = Interaction::kOperation;
-  r.resource_type = "Patient";
-  r.operation = std::string(kFindUrgentOperation);
-  r.auth = AuthRequirement::kToken;
-  r.returns_patient_data = true;  // decided by access::Decide (category demographics)
-  r.summary =
+  // Decided by access::Decide (category demographics).
+  return {fhir::TypeOperation(
+      Method::kGet, "Patient", kFindUrgentOperation,
       "Emergency (ETREAT) and disaster (DISASTER) search for a patient without a card: name, "
-      "birth date, sex, and address or insurer; at most 5 candidates, minimal fields";
-  r.handler = [this](Request& req) { return Handle(req); };
-  return {std::move(r)};
+      "birth date, sex, and address or insurer; at most 5 candidates, minimal fields",
+      [this](Request& req) { return Handle(req); })};
 }
 
 }  // namespace renkei::access

@@ -9,6 +9,7 @@
 #include "audit/audit_event.h"
 #include "fhir/bundle.h"
 #include "fhir/operation_outcome.h"
+#include "fhir/routes.h"
 #include "fhir/url.h"
 
 namespace renkei::access {
@@ -194,19 +195,12 @@ Response PrivacyReviewService::Handle(Request& req) {
 }
 
 RouteTable PrivacyReviewService::Routes() {
-  Route r;
-  r.method = Method::kGet;
-  r.pattern = std::string(kPattern);
-  r.interaction = Interaction::kOperation;
-  r.resource_type = "AuditEvent";
-  r.operation = "$urgent-access-review";
-  r.auth = AuthRequirement::kToken;
   // Entries name patients, but the ministry's oversight role (not consent) governs them, as
   // for the audit search (audit/audit_routes.cpp).
-  r.returns_patient_data = false;
-  r.summary = "Privacy-officer review of emergency and disaster accesses in a period (ministry)";
-  r.handler = [this](Request& req) { return Handle(req); };
-  return {std::move(r)};
+  return {fhir::TypeOperation(
+      Method::kGet, "AuditEvent", "$urgent-access-review",
+      "Privacy-officer review of emergency and disaster accesses in a period (ministry)",
+      [this](Request& req) { return Handle(req); }, {.returns_patient_data = false})};
 }
 
 }  // namespace renkei::access

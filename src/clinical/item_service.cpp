@@ -7,6 +7,7 @@
 #include "fhir/bundle.h"
 #include "fhir/operation_outcome.h"
 #include "fhir/resource.h"
+#include "fhir/routes.h"
 #include "fhir/search_params.h"
 #include "registry/store_query.h"
 
@@ -44,58 +45,26 @@ ItemService::ItemService(store::Store& store, audit::AuditLog& audit, const Cloc
 
 RouteTable ItemService::Routes() {
   RouteTable routes;
-  Route reg;
-  reg.method = Method::kPost;
-  reg.pattern = fmt::format("/fhir/Bundle/{}", kRegisterOperation);
-  reg.interaction = Interaction::kOperation;
-  reg.resource_type = "Bundle";
-  reg.operation = std::string(kRegisterOperation);
-  reg.auth = AuthRequirement::kToken;
-  reg.summary =
+  routes.push_back(fhir::TypeOperation(
+      Method::kPost, "Bundle", kRegisterOperation,
       "Register a JP-CLINS 5-item bundle (collection): replaces what its bundle identifier "
-      "registered before; a Patient-only bundle deletes it";
-  reg.max_body_bytes = kMaxRegistrationBundleBytes;
-  reg.handler = [this](Request& req) { return HandleRegister(req); };
-  routes.push_back(std::move(reg));
-
+      "registered before; a Patient-only bundle deletes it",
+      [this](Request& req) { return HandleRegister(req); },
+      {.returns_patient_data = false, .max_body_bytes = kMaxRegistrationBundleBytes}));
   for (ItemType type : kItemTypes) {
-    const std::string name(ToString(type));
-    Route read;
-    read.method = Method::kGet;
-    read.pattern = fmt::format("/fhir/{}/{{id}}", name);
-    read.interaction = Interaction::kRead;
-    read.resource_type = name;
-    read.auth = AuthRequirement::kToken;
-    read.returns_patient_data = true;
-    read.summary = fmt::format("Read a registered {} (access policy applies)", name);
-    read.handler = [this, type](Request& req) { return HandleRead(req, type); };
-    routes.push_back(std::move(read));
-
-    Route search;
-    search.method = Method::kGet;
-    search.pattern = fmt::format("/fhir/{}", name);
-    search.interaction = Interaction::kSearchType;
-    search.resource_type = name;
-    search.auth = AuthRequirement::kToken;
-    search.returns_patient_data = true;
-    search.summary =
-        fmt::format("Search one patient's {} items; consent is enforced inside the query", name);
-    search.handler = [this, type](Request& req) { return HandleSearch(req, type); };
-    routes.push_back(std::move(search));
+    const std::string_view name = ToString(type);
+    routes.push_back(
+        fhir::ReadRoute(name, fmt::format("Read a registered {} (access policy applies)", name),
+                        [this, type](Request& req) { return HandleRead(req, type); }));
+    routes.push_back(fhir::SearchRoute(
+        name,
+        fmt::format("Search one patient's {} items; consent is enforced inside the query", name),
+        [this, type](Request& req) { return HandleSearch(req, type); }));
   }
-
-  Route summary;
-  summary.method = Method::kGet;
-  summary.pattern = "/fhir/Patient/{id}/$summary";
-  summary.interaction = Interaction::kOperation;
-  summary.resource_type = "Patient";
-  summary.operation = "$summary";
-  summary.auth = AuthRequirement::kToken;
-  summary.returns_patient_data = true;
-  summary.summary =
-      "What the caller may see of the patient's 6 items, as a document Bundle grouped by item";
-  summary.handler = [this](Request& req) { return HandleSummary(req); };
-  routes.push_back(std::move(summary));
+  routes.push_back(fhir::InstanceOperation(
+      Method::kGet, "Patient", "$summary",
+      "What the caller may see of the patient's 6 items, as a document Bundle grouped by item",
+      [this](Request& req) { return HandleSummary(req); }));
   return routes;
 }
 

@@ -9,6 +9,7 @@
 #include "access/purpose_claim.h"
 #include "core/crypto.h"
 #include "fhir/operation_outcome.h"
+#include "fhir/routes.h"
 #include "prescription/service_internal.h"
 
 namespace renkei::prescription {
@@ -33,19 +34,9 @@ Response ToResponse(Result<Answer> answer) {
 }
 
 Route Operation(std::string_view type, std::string_view op, std::string summary, size_t max_body,
-                std::function<Response(Request&)> handler) {
-  Route r;
-  r.method = Method::kPost;
-  r.pattern = fmt::format("/fhir/{}/{}", type, op);
-  r.interaction = Interaction::kOperation;
-  r.resource_type = std::string(type);
-  r.operation = std::string(op);
-  r.auth = AuthRequirement::kToken;
-  r.returns_patient_data = true;
-  r.summary = std::move(summary);
-  r.max_body_bytes = max_body;
-  r.handler = std::move(handler);
-  return r;
+                fhir::Handler handler) {
+  return fhir::TypeOperation(Method::kPost, type, op, std::move(summary), std::move(handler),
+                             {.max_body_bytes = max_body});
 }
 
 }  // namespace
@@ -358,19 +349,12 @@ RouteTable PrescriptionService::Routes() {
                              "The prescriber cancels a prescription not yet received",
                              kMaxCheckBodyBytes, [this](Request& r) { return HandleCancel(r); }));
   for (std::string_view type : {kRequestType, kDispenseType}) {
-    Route r;
-    r.method = Method::kGet;
-    r.pattern = fmt::format("/fhir/{}", type);
-    r.interaction = Interaction::kSearchType;
-    r.resource_type = std::string(type);
-    r.auth = AuthRequirement::kToken;
-    r.returns_patient_data = true;
-    r.summary = fmt::format(
-        "A patient's {} of the last 100 days (patient required; date, code, "
-        "facility, prescription), through the access policy",
-        type == kRequestType ? "prescriptions" : "dispensings");
-    r.handler = [this, type](Request& req) { return HandleSearch(req, type); };
-    routes.push_back(std::move(r));
+    routes.push_back(fhir::SearchRoute(
+        type,
+        fmt::format("A patient's {} of the last 100 days (patient required; date, code, "
+                    "facility, prescription), through the access policy",
+                    type == kRequestType ? "prescriptions" : "dispensings"),
+        [this, type](Request& req) { return HandleSearch(req, type); }));
   }
   routes.push_back(Operation("MedicationDispense", "$dispense",
                              "Register a dispensing (electronic or paper prescription), checked",
