@@ -253,18 +253,30 @@ Decision DecideOperations(const AccessRequest& r) {
 }
 
 // COVERAGE (DOMAIN.md §1 online eligibility: insurers register the people they insure): an
-// insurer reads the demographics of the people it insures and the Coverage it pays; nothing
-// clinical, nobody else's.
+// insurer reads the demographics of the people it insures, the Coverage it pays and the
+// checkup reports naming it as the insurer (issue 5 "Checkup report": visible to the patient's
+// insurer; as for Coverage, registering_facility carries the insurer number the report names);
+// nothing else clinical, nobody else's.
 Decision DecideCoverage(const AccessRequest& r, const AccessFacts& facts) {
   if (r.actor.facility_type != FacilityType::kInsurer) {
     return Deny("the COVERAGE purpose is an insurer's only");
   }
-  const bool insures = r.item.category == Category::kCoverage
-                           ? r.item.registering_facility == r.actor.facility_code
-                           : r.item.category == Category::kDemographics &&
-                                 Contains(facts.insurers, r.actor.facility_code);
-  if (!IsRegistryCategory(r.item.category) || !insures) {
-    return Deny("insurers may read only the demographics and coverage of the people they insure");
+  bool insures = false;
+  switch (r.item.category) {
+    case Category::kCoverage:
+    case Category::kCheckupResults:
+      insures = r.item.registering_facility == r.actor.facility_code;
+      break;
+    case Category::kDemographics:
+      insures = Contains(facts.insurers, r.actor.facility_code);
+      break;
+    default:
+      break;
+  }
+  if (!insures) {
+    return Deny(
+        "insurers may read only the demographics, coverage and checkup reports of the people "
+        "they insure");
   }
   return Permit("COVERAGE", kMaskNone);
 }
@@ -337,6 +349,11 @@ Actor ActorOf(const Principal& who) {
   return a;
 }
 
+namespace {
+// A facility code no actor has: the addressee of a document sent to another facility.
+constexpr std::string_view kElsewhere = "-";
+}  // namespace
+
 SearchScope ScopeFor(const Actor& actor, std::string_view patient_id, const PurposeClaim& purpose,
                      const AccessFacts& facts) {
   SearchScope scope;
@@ -358,7 +375,19 @@ SearchScope ScopeFor(const Actor& actor, std::string_view patient_id, const Purp
       if (Decide(r, facts).permit) scope.own_categories |= static_cast<uint16_t>(1u << i);
       r.item.registering_facility = {};
     }
-    if (scope.categories & (1u << i)) {
+    // Documents addressed elsewhere, and consented documents addressed to the actor.
+    r.item.addressee = kElsewhere;
+    if (Decide(r, facts).permit) scope.addressed_elsewhere |= static_cast<uint16_t>(1u << i);
+    r.item.addressee = actor.facility_code;
+    r.item.document_consent = true;
+    const bool consented = !actor.facility_code.empty() && Decide(r, facts).permit;
+    if (consented) scope.consented_documents |= static_cast<uint16_t>(1u << i);
+    const bool plain = (scope.categories & (1u << i)) != 0;
+    if (plain || !consented) {
+      r.item.addressee = {};
+      r.item.document_consent = false;
+    }
+    if (plain || consented) {
       r.item.undelivered = true;
       if (!Decide(r, facts).permit) scope.exclude_undelivered = true;
       r.item.undelivered = false;
@@ -384,7 +413,15 @@ bool InScope(const SearchScope& scope, std::string_view actor_facility, const It
     // has no facility, so this branch is for practitioners, for whom the flag is a mask).
     return true;
   }
-  if (!(scope.categories & bit)) return false;
+  bool category = (scope.categories & bit) != 0;
+  if (!item.addressee.empty()) {
+    if (item.addressee != actor_facility) {
+      category = (scope.addressed_elsewhere & bit) != 0;
+    } else if (item.document_consent) {
+      category = category || (scope.consented_documents & bit) != 0;
+    }
+  }
+  if (!category) return false;
   if (item.undelivered && scope.exclude_undelivered) return false;
   if (item.uninformed && scope.exclude_uninformed) return false;
   if (scope.hidden_item_ids != nullptr && !item.item_id.empty() &&
@@ -465,10 +502,29 @@ Decision Decide(const AccessRequest& r, const AccessFacts& facts) {
     return Permit(basis.permit ? basis.basis : std::string_view("TREAT"), uninformed_mask);
   }
 
+  // Documents sent to one facility (issue 5 "Referral letter": only the addressee may read
+  // it), whatever the purpose.
+  const bool addressed = !r.item.addressee.empty();
+  if (addressed && r.item.addressee != r.actor.facility_code) {
+    return Deny("only the addressee facility may read this document");
+  }
+
   // The legal basis for a consent- or region-gated purpose.
   if (purpose == Purpose::kTreat) {
-    basis = DecideTreat(r, facts);
-    if (!basis.permit) return basis;
+    if (addressed && r.item.document_consent) {
+      // Viewing consent patterns 1 and 2 of the national service: the patient consented to
+      // this document at the referring facility or in the portal.
+      basis = Permit("TREAT", kMaskNone);
+    } else {
+      basis = DecideTreat(r, facts);
+      // Pattern 3: pending until the patient consents at the addressee's card reader.
+      if (!basis.permit && addressed) {
+        return Deny(
+            "the document is pending the patient's consent (at the referring facility, in the "
+            "portal, or at this facility's card reader)");
+      }
+      if (!basis.permit) return basis;
+    }
   } else if (purpose == Purpose::kDisaster) {
     basis = DecideDisaster(r, facts);
     if (!basis.permit) return basis;

@@ -96,6 +96,12 @@ struct ItemFacts {
   bool uninformed = false;                // 未告知: not yet told to the patient
   std::string_view uninformed_date;       // the flag's date, shown with the item
   bool undelivered = false;               // not-to-provide: only the registering facility
+  // Documents sent to one facility (referral letters and the discharge summaries they carry):
+  // the addressee's facility code; only it (besides the author) may read them.
+  std::string_view addressee;
+  // The patient consented to this one document (at the referring facility, or later in the
+  // portal): opens it to the addressee on TREAT without a card consent.
+  bool document_consent = false;
 };
 
 struct AccessRequest {
@@ -172,6 +178,11 @@ struct SearchScope {
   uint16_t own_categories = 0;       // items the actor's own facility registered
   bool exclude_undelivered = false;  // drop not-to-provide items of other facilities
   bool exclude_uninformed = false;   // drop UNINFORMED items (the patient's own view)
+  // Documents addressed to one facility (ItemFacts.addressee): the categories still returned
+  // when addressed to another facility, and those the patient's consent to a document opens
+  // when addressed to the actor's facility.
+  uint16_t addressed_elsewhere = 0;
+  uint16_t consented_documents = 0;
   // Items the patient hid from other facilities (nullptr when none apply): drop them unless
   // the actor's facility registered them.
   const std::vector<std::string>* hidden_item_ids = nullptr;

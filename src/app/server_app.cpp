@@ -17,6 +17,8 @@
 #include "auth/card.h"
 #include "auth/patient_login.h"
 #include "auth/tokens.h"
+#include "clinical/blob_store.h"
+#include "clinical/document_service.h"
 #include "clinical/item_service.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -53,6 +55,8 @@ struct ServerApp::Parts {
   std::unique_ptr<access::PrivacyReviewService> review;
   std::unique_ptr<access::PatientMatchService> match;
   std::unique_ptr<clinical::ItemService> items;
+  std::unique_ptr<clinical::BlobStore> blobs;
+  std::unique_ptr<clinical::DocumentService> documents;
   RouteTable routes;
 };
 
@@ -135,6 +139,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
                                                              options.limits);
   p->items = std::make_unique<clinical::ItemService>(*p->store, *p->audit, p->clock, options.limits,
                                                      &p->declarations);
+  RK_ASSIGN_OR_RETURN(p->blobs,
+                      clinical::BlobStore::Open(clinical::DefaultBlobRoot(options.db_url)));
+  p->documents = std::make_unique<clinical::DocumentService>(
+      *p->store, *p->audit, *p->blobs, p->clock, options.limits, &p->declarations);
 
   // Operation routes ($verify-eligibility) come before the generic instance routes so the
   // literal segment is registered first; the router prefers literals either way.
@@ -148,6 +156,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
   Append(p->routes, p->review->Routes());
   Append(p->routes, p->match->Routes());
   Append(p->routes, p->items->Routes());
+  Append(p->routes, p->documents->Routes());
   Append(p->routes, p->resources->Routes());
   p->routes.push_back(MetadataRoute(&p->routes, options.public_url));
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(p)));

@@ -34,7 +34,7 @@ struct Case {
   std::vector<std::string> cols;
   // owned storage for the views
   std::string facility, prefecture, actor_patient, patient, item_id, registered_by, uninformed_date,
-      reason;
+      reason, addressee;
   AccessRequest request;
   AccessFacts facts;
   bool expect_permit = false;
@@ -117,6 +117,10 @@ void ParseCase(Case& c) {
       } else if (f.rfind("uninformed=", 0) == 0) {
         c.request.item.uninformed = true;
         c.uninformed_date = f.substr(11);
+      } else if (f.rfind("addressee=", 0) == 0) {
+        c.addressee = f.substr(10);
+      } else if (f == "consented") {
+        c.request.item.document_consent = true;
       } else {
         ADD_FAILURE() << "line " << c.line << ": unknown flag " << f;
       }
@@ -206,6 +210,7 @@ void ParseCase(Case& c) {
   c.request.item.item_id = c.item_id;
   c.request.item.registering_facility = c.registered_by;
   c.request.item.uninformed_date = c.uninformed_date;
+  c.request.item.addressee = c.addressee;
   c.request.purpose.reason = c.reason;
 }
 

@@ -14,6 +14,7 @@
 #include "access/decision.h"
 #include "app/commands.h"
 #include "app/server_app.h"
+#include "core/crypto.h"
 #include "core/json.h"
 #include "fhir/url.h"
 #include "support/test_db.h"
@@ -133,6 +134,45 @@ class RouteWalkTest : public ::testing::Test {
     ASSERT_TRUE(app.ok()) << app.error().ToString();
     app_ = std::move(app).value();
     RegisterItems();
+    SubmitDocument();
+  }
+
+  // The Tokyo hospital sends the referral letter test instance to the walk's clinic for the
+  // walk's patient, without the patient's consent, so that the document routes (Bundle,
+  // Binary, receipt) have a pending letter and its attachment to refuse.
+  void SubmitDocument() {
+    const Route* submit = nullptr;
+    for (const Route& r : app_->routes()) {
+      if (r.pattern == "/fhir/Bundle/$submit-document") submit = &r;
+    }
+    ASSERT_NE(submit, nullptr);
+    const fs::path documents = fs::path(RENKEI_CLINICAL_VALID_DIR).parent_path() / "documents";
+    auto letter = json::ParseObject(ReadFile(documents / "referral.json"), Limits{});
+    ASSERT_TRUE(letter.ok());
+    json::array& entries = letter->at("entry").as_array();
+    // The instance's discharge summary attachment is a stand-in: put the real test one there.
+    entries[9].at("resource").at("content").at(0).at("attachment").as_object()["data"] =
+        crypto::Base64Encode(ReadFile(documents / "discharge-summary.json"));
+    entries[1].at("resource").at("identifier").at(0).as_object()["value"] =
+        "01130012:あいう:10000007:01";
+    const std::string pdf(
+        entries[8].at("resource").at("content").at(0).at("attachment").at("data").as_string());
+    Principal hospital = Physician();
+    hospital.subject = hospital.practitioner_id = "prac-13-hosp-physician-1";
+    hospital.facility_code = "1310000011";
+    hospital.facility_type = FacilityType::kHospital;
+    Request req;
+    req.method = Method::kPost;
+    req.path = submit->pattern;
+    req.body = json::Serialize(*letter);
+    req.headers["content-type"] = "application/fhir+json";
+    req.principal = hospital;
+    Response res = submit->handler(req);
+    ASSERT_EQ(res.status, 201) << res.body;
+    auto out = json::ParseObject(res.body, Limits{});
+    ASSERT_TRUE(out.ok());
+    ItemIds()["Bundle"] = std::string(out->at("id").as_string());
+    ItemIds()["Binary"] = crypto::Sha256Hex(crypto::Base64Decode(pdf).value_or(""));
   }
 
   // The Tokyo hospital registers the JP-CLINS test bundles for the walk's patient, so that the

@@ -1,0 +1,75 @@
+// The blob store of document attachments (blob_store.h): content-addressed, atomic writes,
+// the per-attachment size limit and the allowed content types; where a server keeps it.
+#include "clinical/blob_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "core/crypto.h"
+
+namespace renkei::clinical {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The blob store alone.
+class BlobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("renkei-blobs-" + std::to_string(std::random_device{}()));
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  fs::path dir_;
+};
+
+TEST_F(BlobStoreTest, StoresByHashAtomicallyAndRemoves) {
+  auto blobs = BlobStore::Open(dir_, 1024);
+  ASSERT_TRUE(blobs.ok());
+  auto put = (*blobs)->Put("application/pdf", "%PDF-1.4 test");
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  EXPECT_EQ(put->sha256, crypto::Sha256Hex("%PDF-1.4 test"));
+  EXPECT_EQ(put->size, 13u);
+  EXPECT_TRUE(fs::exists(dir_ / put->sha256.substr(0, 2) / put->sha256.substr(2)));
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));  // the temporary file was renamed into place
+  EXPECT_EQ(*(*blobs)->Get(put->sha256), "%PDF-1.4 test");
+  // Content-addressed: the same bytes again are the same blob.
+  EXPECT_EQ((*blobs)->Put("application/pdf", "%PDF-1.4 test")->sha256, put->sha256);
+  EXPECT_TRUE(*(*blobs)->Exists(put->sha256));
+  ASSERT_TRUE((*blobs)->Remove(put->sha256).ok());
+  EXPECT_FALSE(*(*blobs)->Exists(put->sha256));
+  EXPECT_EQ((*blobs)->Get(put->sha256).error().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE((*blobs)->Remove(put->sha256).ok());
+  // Names that are not SHA-256 hex never reach the file system.
+  EXPECT_EQ((*blobs)->Get("../tmp").error().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(IsBlobName(std::string(64, 'A')));
+}
+
+TEST(BlobRoot, SitsBesideASqliteFileElseInTheTemporaryDirectory) {
+  EXPECT_EQ(DefaultBlobRoot("sqlite:/var/lib/renkei/renkei.db?synchronous=normal"),
+            fs::path("/var/lib/renkei/renkei.db.blobs"));
+  EXPECT_EQ(DefaultBlobRoot("/data/r.db"), fs::path("/data/r.db.blobs"));
+  const fs::path pg = DefaultBlobRoot("postgresql://u:secret@db/renkei");
+  EXPECT_EQ(pg.parent_path(), fs::temp_directory_path());
+  EXPECT_EQ(pg.string().find("secret"), std::string::npos);
+  EXPECT_NE(pg, DefaultBlobRoot("postgresql://u:secret@db/other"));
+  EXPECT_EQ(DefaultBlobRoot("sqlite::memory:").parent_path(), fs::temp_directory_path());
+}
+
+TEST_F(BlobStoreTest, RefusesOversizedAndDisallowedContent) {
+  auto blobs = BlobStore::Open(dir_, 16);
+  ASSERT_TRUE(blobs.ok());
+  EXPECT_TRUE((*blobs)->Put("image/png", std::string(16, 'x')).ok());
+  EXPECT_EQ((*blobs)->Put("image/png", std::string(17, 'x')).error().code(), ErrorCode::kTooLarge);
+  EXPECT_EQ((*blobs)->Put("text/html", "<p>").error().code(), ErrorCode::kUnsupportedMedia);
+  EXPECT_EQ((*blobs)->Put("application/x-msdownload", "MZ").error().code(),
+            ErrorCode::kUnsupportedMedia);
+  EXPECT_TRUE((*blobs)->Put("application/pdf; charset=binary", "%PDF").ok());
+}
+
+}  // namespace
+}  // namespace renkei::clinical
