@@ -26,11 +26,25 @@ struct ServeOptions {
   bool notify_insecure_endpoints = false;
   // The drug master used until one is loaded into the store (`renkei load-master`).
   std::string data_dir = RENKEI_DEFAULT_DATA_DIR;
+  // Document attachments (clinical/blob_store.h); "" = beside a SQLite file (required for
+  // PostgreSQL).
+  std::string blob_dir;
+  // How often the server runs the retention sweeper (0 = never; `renkei retention run`).
+  int retention_interval_s = 3600;
   Limits limits;
 };
 int Serve(const ServeOptions& options);
 
 int Migrate(const std::string& db_url);
+
+// `renkei retention run`: one sweep of every retention rule at `now` (an ISO instant; empty =
+// the system clock), printing the report as JSON.
+struct RetentionOptions {
+  std::string db_url;
+  std::string now;
+  std::string blob_dir;
+};
+int RetentionRun(const RetentionOptions& options);
 
 struct SeedOptions {
   std::string db_url;

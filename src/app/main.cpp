@@ -43,6 +43,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--burst", serve.limits.burst, "Burst per client")->capture_default_str();
 
+  serve_cmd->add_option("--blob-dir", serve.blob_dir,
+                        "Document attachments (default: beside a SQLite file; required for "
+                        "PostgreSQL)");
+  serve_cmd
+      ->add_option("--retention-interval", serve.retention_interval_s,
+                   "Seconds between retention sweeps (0: none; see `renkei retention run`)")
+      ->capture_default_str();
+
   std::string db_url;
   auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending schema migrations");
   migrate_cmd->add_option("--db", db_url, "Database URL")->required();
@@ -56,6 +64,16 @@ int main(int argc, char** argv) {
   seed_cmd
       ->add_option("--card-keys", seed.card_keys, "Patients whose card keys are written (-1 = all)")
       ->capture_default_str();
+
+  RetentionOptions retention_opts;
+  auto* retention_cmd = cli.add_subcommand("retention", "Retention of patient data");
+  auto* retention_run_cmd =
+      retention_cmd->add_subcommand("run", "Delete what every retention rule says has expired");
+  retention_run_cmd->add_option("--db", retention_opts.db_url, "Database URL")->required();
+  retention_run_cmd->add_option("--now", retention_opts.now,
+                                "Run as at this instant (ISO date-time; default: now)");
+  retention_run_cmd->add_option("--blob-dir", retention_opts.blob_dir,
+                                "Document attachments (as given to serve)");
 
   SeedHistoryOptions history;
   history.data_dir = RENKEI_DEFAULT_DATA_DIR;
@@ -131,6 +149,7 @@ int main(int argc, char** argv) {
 
   if (*serve_cmd) return Serve(serve);
   if (*migrate_cmd) return Migrate(db_url);
+  if (*retention_run_cmd) return RetentionRun(retention_opts);
   if (*seed_cmd) return Seed(seed);
   if (*history_cmd) return SeedHistory(history);
   if (*token_cmd) return Token(token);

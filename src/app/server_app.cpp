@@ -30,6 +30,7 @@
 #include "registry/principal_resolver.h"
 #include "registry/registry_kinds.h"
 #include "registry/resource_service.h"
+#include "retention/sweeper.h"
 #include "store/store.h"
 
 namespace renkei::app {
@@ -139,8 +140,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Open(const ServeOptions& options) 
                                                              options.limits);
   p->items = std::make_unique<clinical::ItemService>(*p->store, *p->audit, p->clock, options.limits,
                                                      &p->declarations);
-  RK_ASSIGN_OR_RETURN(p->blobs,
-                      clinical::BlobStore::Open(clinical::DefaultBlobRoot(options.db_url)));
+  RK_ASSIGN_OR_RETURN(auto blob_root, clinical::BlobRootFor(options.db_url, options.blob_dir));
+  RK_ASSIGN_OR_RETURN(p->blobs, clinical::BlobStore::Open(blob_root));
   p->documents = std::make_unique<clinical::DocumentService>(
       *p->store, *p->audit, *p->blobs, p->clock, options.limits, &p->declarations);
 
@@ -207,7 +208,24 @@ int ServerApp::Run() {
     std::ofstream(tmp) << server.port() << "\n";
     std::rename(tmp.c_str(), p.options.port_file.c_str());
   }
-  Housekeeper housekeeper(*p.store, p.clock);
+  HousekeepingOptions upkeep;
+  if (p.options.retention_interval_s > 0) {
+    upkeep.retention_interval = std::chrono::seconds(p.options.retention_interval_s);
+    upkeep.retention = [&p](TimePoint now) -> Status {
+      retention::SweepOptions o;
+      clinical::BlobStore* blobs = p.blobs.get();
+      o.release_blob = [blobs](std::string_view sha256) { (void)blobs->Remove(sha256); };
+      RK_ASSIGN_OR_RETURN(retention::SweepReport report,
+                          retention::Sweep(*p.store, *p.audit, now, o));
+      if (report.deleted > 0 || !report.complete) {
+        log::Info("retention.swept", {{"deleted", report.deleted},
+                                      {"blobs_released", report.blobs_released},
+                                      {"complete", report.complete}});
+      }
+      return Ok();
+    };
+  }
+  Housekeeper housekeeper(*p.store, p.clock, upkeep);
   housekeeper.Start();
   std::unique_ptr<access::Notifier> notifier;
   if (p.options.notify) {

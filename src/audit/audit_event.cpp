@@ -100,11 +100,16 @@ json::array Subtypes(const store::AuditRow& row) {
 
 json::array Agents(const store::AuditRow& row) {
   json::array agents;
-  json::object facility_id;
-  facility_id["system"] = kFacilitySystem;
-  facility_id["value"] = row.facility_code;
   json::object facility_who;
-  facility_who["identifier"] = std::move(facility_id);
+  if (!row.facility_code.empty()) {
+    json::object facility_id;
+    facility_id["system"] = kFacilitySystem;
+    facility_id["value"] = row.facility_code;
+    facility_who["identifier"] = std::move(facility_id);
+  } else {
+    // The server's own work (the retention sweeper): no facility, a system principal.
+    facility_who["display"] = "renkei server";
+  }
 
   bool person_agent = false;
   json::object person;

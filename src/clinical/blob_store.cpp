@@ -64,7 +64,7 @@ bool IsBlobName(std::string_view s) {
   return true;
 }
 
-fs::path DefaultBlobRoot(std::string_view db_url) {
+std::optional<fs::path> DefaultBlobRoot(std::string_view db_url) {
   std::string_view path = db_url;
   // "sqlite:PATH[?options]" or a bare path; libpq URLs and keyword strings ("host=...") not.
   const bool file = path.starts_with("sqlite:") ||
@@ -73,10 +73,15 @@ fs::path DefaultBlobRoot(std::string_view db_url) {
   if (file && path.starts_with("sqlite:")) path.remove_prefix(7);
   path = path.substr(0, path.find('?'));
   if (file && !path.empty() && path != ":memory:") return fs::path(std::string(path) + ".blobs");
-  // No file to sit beside: a directory named after the database (its URL's hash, so that no
-  // credential appears in a path) in the temporary directory. Servers on PostgreSQL set the
-  // directory explicitly in production (durable, shared by every node).
-  return fs::temp_directory_path() / ("renkei-blobs-" + crypto::Sha256Hex(db_url).substr(0, 16));
+  return std::nullopt;
+}
+
+Result<fs::path> BlobRootFor(std::string_view db_url, std::string_view blob_dir) {
+  if (!blob_dir.empty()) return fs::path(std::string(blob_dir));
+  if (auto root = DefaultBlobRoot(db_url)) return *root;
+  return Error(ErrorCode::kInvalid,
+               "this database is not a file: give --blob-dir, a durable directory for document "
+               "attachments (shared by every server of the database)");
 }
 
 BlobStore::BlobStore(fs::path root, size_t max_bytes)

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,11 +27,14 @@ struct BlobInfo {
 // True for 64 lower-case hex digits (a blob name; anything else never touches the disk).
 bool IsBlobName(std::string_view sha256);
 
-// Where a server keeps attachments unless told otherwise: beside a SQLite database file
-// ("<file>.blobs"), else (PostgreSQL, in-memory SQLite) "renkei-blobs-<hash of the URL>" in
-// the temporary directory, which production servers must override with a durable directory
-// shared by every node. The server and the retention sweeper call this with the same URL.
-std::filesystem::path DefaultBlobRoot(std::string_view db_url);
+// Where a server keeps attachments unless told otherwise (--blob-dir): beside a SQLite
+// database file ("<file>.blobs"). nullopt for PostgreSQL and in-memory SQLite: there is no
+// file to sit beside, and a temporary directory would lose attachments, so the server asks
+// for a durable directory shared by every node. The server and `renkei retention run` use
+// the same rule.
+std::optional<std::filesystem::path> DefaultBlobRoot(std::string_view db_url);
+// --blob-dir when given, else DefaultBlobRoot(db_url); kInvalid naming the option when neither.
+Result<std::filesystem::path> BlobRootFor(std::string_view db_url, std::string_view blob_dir);
 
 class BlobStore {
  public:

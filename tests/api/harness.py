@@ -96,6 +96,16 @@ class Server:
         self._tokens = {}
 
     # --- lifecycle -------------------------------------------------------------------
+    @property
+    def blob_dir(self):
+        return os.path.join(self.workdir, "blobs")
+
+    def retention(self, now):
+        """`renkei retention run` at the instant now (ISO) on this server's database; returns
+        its report."""
+        out = run(["retention", "run", "--db", self.db.url, "--now", now, "--blob-dir", self.blob_dir])
+        return json.loads(out.stdout)
+
     def seed(self):
         run(["seed", "--db", self.db.url, "--out", self.keys, "--patients", str(self.patients)])
         with open(os.path.join(self.keys, "manifest.json"), encoding="utf-8") as f:
@@ -109,8 +119,8 @@ class Server:
             os.remove(port_file)
         self.log = open(os.path.join(self.workdir, "server.log"), "ab")
         self.proc = subprocess.Popen(
-            [RENKEI, "serve", "--db", self.db.url, "--listen", "127.0.0.1:0", "--port-file", port_file]
-            + self.extra_args, stdout=self.log, stderr=self.log)
+            [RENKEI, "serve", "--db", self.db.url, "--listen", "127.0.0.1:0", "--port-file", port_file,
+             "--blob-dir", self.blob_dir] + self.extra_args, stdout=self.log, stderr=self.log)
         for _ in range(600):  # bounded: 60 s
             if self.proc.poll() is not None:
                 raise AssertionError("server exited early; log: " + self.server_log())

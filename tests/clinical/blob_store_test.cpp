@@ -49,15 +49,19 @@ TEST_F(BlobStoreTest, StoresByHashAtomicallyAndRemoves) {
   EXPECT_FALSE(IsBlobName(std::string(64, 'A')));
 }
 
-TEST(BlobRoot, SitsBesideASqliteFileElseInTheTemporaryDirectory) {
+TEST(BlobRoot, SitsBesideASqliteFileElseMustBeGiven) {
   EXPECT_EQ(DefaultBlobRoot("sqlite:/var/lib/renkei/renkei.db?synchronous=normal"),
             fs::path("/var/lib/renkei/renkei.db.blobs"));
   EXPECT_EQ(DefaultBlobRoot("/data/r.db"), fs::path("/data/r.db.blobs"));
-  const fs::path pg = DefaultBlobRoot("postgresql://u:secret@db/renkei");
-  EXPECT_EQ(pg.parent_path(), fs::temp_directory_path());
-  EXPECT_EQ(pg.string().find("secret"), std::string::npos);
-  EXPECT_NE(pg, DefaultBlobRoot("postgresql://u:secret@db/other"));
-  EXPECT_EQ(DefaultBlobRoot("sqlite::memory:").parent_path(), fs::temp_directory_path());
+  EXPECT_EQ(DefaultBlobRoot("postgresql://u:secret@db/renkei"), std::nullopt);
+  EXPECT_EQ(DefaultBlobRoot("host=db dbname=renkei"), std::nullopt);
+  EXPECT_EQ(DefaultBlobRoot("sqlite::memory:"), std::nullopt);
+  EXPECT_EQ(*BlobRootFor("postgresql://db/renkei", "/srv/blobs"), fs::path("/srv/blobs"));
+  EXPECT_EQ(*BlobRootFor("sqlite:/d/r.db", ""), fs::path("/d/r.db.blobs"));
+  auto missing = BlobRootFor("postgresql://u:secret@db/renkei", "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("--blob-dir"), std::string::npos);
+  EXPECT_EQ(missing.error().message().find("secret"), std::string::npos);
 }
 
 TEST_F(BlobStoreTest, RefusesOversizedAndDisallowedContent) {
