@@ -16,6 +16,7 @@
 #include "fhir/operation_outcome.h"
 #include "fhir/resource.h"
 #include "fhir/search_params.h"
+#include "registry/store_query.h"
 
 namespace renkei::clinical {
 namespace {
@@ -35,24 +36,6 @@ const std::vector<fhir::SearchParamDef>& DocumentParams() {
        "Document type code: 57133-1 referral letter, 53576-5 checkup report"},
   };
   return kParams;
-}
-
-store::MatchOp ToMatchOp(fhir::SearchOp op) {
-  switch (op) {
-    case fhir::SearchOp::kEq:
-      return store::MatchOp::kEq;
-    case fhir::SearchOp::kPrefix:
-      return store::MatchOp::kPrefix;
-    case fhir::SearchOp::kLt:
-      return store::MatchOp::kLt;
-    case fhir::SearchOp::kLe:
-      return store::MatchOp::kLe;
-    case fhir::SearchOp::kGt:
-      return store::MatchOp::kGt;
-    case fhir::SearchOp::kGe:
-      return store::MatchOp::kGe;
-  }
-  return store::MatchOp::kEq;
 }
 
 Error Unauthenticated() {
@@ -272,7 +255,7 @@ Response DocumentService::SearchInbox(Request& req, const Principal& who, bool a
       }
     }
     if (param == "type") param = std::string(kParamDocType);
-    q.criteria.push_back(store::Criterion{param, ToMatchOp(c.op), false, "", c.values});
+    q.criteria.push_back(store::Criterion{param, registry::ToMatchOp(c.op), false, "", c.values});
   }
   if (as_addressee) {
     q.criteria.push_back({std::string(kParamDocType),
@@ -388,7 +371,7 @@ Response DocumentService::SearchPatient(Request& req, const Principal& who,
       continue;
     }
     q.criteria.push_back(
-        store::Criterion{c.param, ToMatchOp(c.op), c.has_system, c.system, c.values});
+        store::Criterion{c.param, registry::ToMatchOp(c.op), c.has_system, c.system, c.values});
   }
   q.criteria.push_back({std::string(kParamDocType),
                         store::MatchOp::kEq,

@@ -15,6 +15,8 @@
 #include "core/ids.h"
 #include "fhir/operation_outcome.h"
 #include "fhir/resource.h"
+#include "fhir/routes.h"
+#include "registry/patient_lookup.h"
 
 namespace renkei::clinical {
 namespace internal {
@@ -103,24 +105,6 @@ std::string CompositionTypeCode(const json::object& bundle) {
     if (out.empty() && DocumentTypeOfCode(c)) out = std::string(c);
   });
   return out;
-}
-
-Route MakeRoute(Method method, std::string pattern, Interaction interaction,
-                std::string resource_type, std::string operation, bool patient_data,
-                std::string summary, std::function<Response(Request&)> handler,
-                size_t max_body = 0) {
-  Route r;
-  r.method = method;
-  r.pattern = std::move(pattern);
-  r.interaction = interaction;
-  r.resource_type = std::move(resource_type);
-  r.operation = std::move(operation);
-  r.auth = AuthRequirement::kToken;
-  r.returns_patient_data = patient_data;
-  r.summary = std::move(summary);
-  r.max_body_bytes = max_body;
-  r.handler = std::move(handler);
-  return r;
 }
 
 }  // namespace
@@ -313,7 +297,7 @@ Response DocumentService::HandleSubmit(Request& req) {
             return Ok();
           }
         }
-        RK_ASSIGN_OR_RETURN(auto patient_id, FindPatientByMemberId(tx, *member_id));
+        RK_ASSIGN_OR_RETURN(auto patient_id, registry::PatientByInsuredPersonId(tx, *member_id));
         if (!patient_id) {
           return Error(ErrorCode::kBusinessRule,
                        "no registered patient has the document's insured-person identifier",
@@ -474,38 +458,32 @@ Response DocumentService::HandleReceipt(Request& req) {
 
 RouteTable DocumentService::Routes() {
   RouteTable routes;
-  routes.push_back(MakeRoute(
-      Method::kPost, "/fhir/Bundle/$submit-document", Interaction::kOperation, "Bundle",
-      "$submit-document", false,
+  routes.push_back(fhir::TypeOperation(
+      Method::kPost, "Bundle", "$submit-document",
       "Submit a referral letter (with attachments, optional JWS signature) or a checkup report",
-      [this](Request& r) { return HandleSubmit(r); }, max_body_bytes_));
-  routes.push_back(
-      MakeRoute(Method::kGet, "/fhir/DocumentReference", Interaction::kSearchType,
-                "DocumentReference", "", true,
-                "Documents as metadata: the addressee's inbox (addressee), the sender's receipts "
-                "(author), a patient's checkup reports (patient); status, type, paging",
-                [this](Request& r) { return HandleSearch(r); }));
-  routes.push_back(MakeRoute(Method::kGet, "/fhir/Bundle/{id}", Interaction::kRead, "Bundle", "",
-                             true,
-                             "Retrieve a document (the addressee's first retrieval marks a "
-                             "referral letter retrieved); 410 once deleted",
-                             [this](Request& r) { return HandleRead(r); }));
-  routes.push_back(MakeRoute(
-      Method::kPost, "/fhir/Bundle/{id}/$consent", Interaction::kOperation, "Bundle", "$consent",
-      false,
-      "The patient consents in the portal to a referral letter being "
-      "viewed by its addressee",
-      [this](Request& r) { return HandleConsent(r); }, 64 * 1024));
-  routes.push_back(MakeRoute(Method::kGet, "/fhir/Bundle/{id}/$receipt", Interaction::kOperation,
-                             "Bundle", "$receipt", true,
-                             "The sender's read receipt: whether and when the addressee "
-                             "retrieved the document",
-                             [this](Request& r) { return HandleReceipt(r); }));
-  routes.push_back(MakeRoute(Method::kGet, "/fhir/Binary/{id}", Interaction::kRead, "Binary", "",
-                             true,
-                             "An attachment by SHA-256, for whoever may read a document holding "
-                             "it",
-                             [this](Request& r) { return HandleBinary(r); }));
+      [this](Request& r) { return HandleSubmit(r); },
+      {.returns_patient_data = false, .max_body_bytes = max_body_bytes_}));
+  routes.push_back(fhir::SearchRoute(
+      "DocumentReference",
+      "Documents as metadata: the addressee's inbox (addressee), the sender's receipts "
+      "(author), a patient's checkup reports (patient); status, type, paging",
+      [this](Request& r) { return HandleSearch(r); }));
+  routes.push_back(fhir::ReadRoute("Bundle",
+                                   "Retrieve a document (the addressee's first retrieval marks a "
+                                   "referral letter retrieved); 410 once deleted",
+                                   [this](Request& r) { return HandleRead(r); }));
+  routes.push_back(fhir::InstanceOperation(
+      Method::kPost, "Bundle", "$consent",
+      "The patient consents in the portal to a referral letter being viewed by its addressee",
+      [this](Request& r) { return HandleConsent(r); },
+      {.returns_patient_data = false, .max_body_bytes = 64 * 1024}));
+  routes.push_back(fhir::InstanceOperation(
+      Method::kGet, "Bundle", "$receipt",
+      "The sender's read receipt: whether and when the addressee retrieved the document",
+      [this](Request& r) { return HandleReceipt(r); }));
+  routes.push_back(fhir::ReadRoute(
+      "Binary", "An attachment by SHA-256, for whoever may read a document holding it",
+      [this](Request& r) { return HandleBinary(r); }));
   return routes;
 }
 

@@ -282,23 +282,6 @@ std::optional<std::string> DocumentMemberId(const json::object& bundle,
   return std::nullopt;
 }
 
-Result<std::optional<std::string>> FindPatientByMemberId(store::Transaction& tx,
-                                                         std::string_view member_id) {
-  if (member_id.empty() || member_id.size() > 200) return std::optional<std::string>();
-  store::SearchQuery q;
-  q.type = "Patient";
-  q.criteria.push_back({"identifier",
-                        store::MatchOp::kEq,
-                        true,
-                        std::string(kInsuredPersonSystem),
-                        {text::SearchKey(member_id)}});
-  q.count = 2;
-  q.include_total = false;
-  RK_ASSIGN_OR_RETURN(store::SearchPage page, tx.Search(q));
-  if (page.rows.size() != 1) return std::optional<std::string>();  // none, or ambiguous
-  return std::optional<std::string>(page.rows.front().id);
-}
-
 std::vector<store::IndexTerm> DocumentTerms(std::string_view patient_id, const DocumentState& s,
                                             const std::vector<StoredAttachment>& attachments,
                                             TimePoint now) {

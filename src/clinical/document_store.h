@@ -96,11 +96,6 @@ Result<std::vector<StoredAttachment>> MoveAttachments(json::object& bundle,
 std::optional<std::string> DocumentMemberId(const json::object& bundle,
                                             const ClinicalDocument& doc);
 
-// The registry patient whose insured-person identifier is member_id (folded as the registry
-// indexes it); nullopt when none, or more than one.
-Result<std::optional<std::string>> FindPatientByMemberId(store::Transaction& tx,
-                                                         std::string_view member_id);
-
 // Index terms of a DocumentBundle row.
 std::vector<store::IndexTerm> DocumentTerms(std::string_view patient_id, const DocumentState& s,
                                             const std::vector<StoredAttachment>& attachments,
