@@ -86,69 +86,33 @@ std::optional<DocumentType> DocumentTypeOfCode(std::string_view code) {
 
 DocumentState DocumentStateOf(const json::object& stored) {
   DocumentState s;
-  const json::object* meta = json::GetObject(stored, "meta");
-  const json::array* exts = meta ? json::GetArray(*meta, "extension") : nullptr;
-  if (!exts) return s;
-  for (const auto& e : *exts) {
-    if (!e.is_object() || json::GetString(e.get_object(), "url") != kStateExtension) continue;
-    const json::array* parts = json::GetArray(e.get_object(), "extension");
-    if (!parts) continue;
-    for (const auto& p : *parts) {
-      if (!p.is_object()) continue;
-      std::string_view url = json::GetString(p.get_object(), "url").value_or("");
-      std::string v(json::GetString(p.get_object(), "valueString").value_or(""));
-      if (url == "type") {
-        s.type = DocumentTypeOfCode(v).value_or(DocumentType::kReferralLetter);
-      } else if (url == "author") {
-        s.author = v;
-      } else if (url == "submitter") {
-        s.submitter = v;
-      } else if (url == "addressee") {
-        s.addressee = v;
-      } else if (url == "insurer") {
-        s.insurer = v;
-      } else if (url == "status") {
-        s.status = v;
-      } else if (url == "submitted") {
-        s.submitted = v;
-      } else if (url == "retrieved") {
-        s.retrieved = v;
-      } else if (url == "consent") {
-        s.consent = v;
-      } else if (url == "consented") {
-        s.consented = v;
-      }
-    }
+  for (const auto& [url, v] : fhir::MetaExtensionParts(stored, kStateExtension)) {
+    if (url == "type") s.type = DocumentTypeOfCode(v).value_or(DocumentType::kReferralLetter);
+    if (url == "author") s.author = v;
+    if (url == "submitter") s.submitter = v;
+    if (url == "addressee") s.addressee = v;
+    if (url == "insurer") s.insurer = v;
+    if (url == "status") s.status = v;
+    if (url == "submitted") s.submitted = v;
+    if (url == "retrieved") s.retrieved = v;
+    if (url == "consent") s.consent = v;
+    if (url == "consented") s.consented = v;
   }
   return s;
 }
 
 void SetDocumentState(json::object& stored, const DocumentState& s) {
-  json::array parts;
-  auto add = [&](std::string_view url, std::string_view v) {
-    if (!v.empty()) parts.push_back(json::object{{"url", url}, {"valueString", v}});
-  };
-  add("type", DocumentTypeCode(s.type));
-  add("author", s.author);
-  add("submitter", s.submitter);
-  add("addressee", s.addressee);
-  add("insurer", s.insurer);
-  add("status", s.status);
-  add("submitted", s.submitted);
-  add("retrieved", s.retrieved);
-  add("consent", s.consent);
-  add("consented", s.consented);
-  json::object& meta =
-      stored["meta"].is_object() ? stored["meta"].get_object() : stored["meta"].emplace_object();
-  json::array kept;
-  if (const json::array* exts = json::GetArray(meta, "extension")) {
-    for (const auto& e : *exts) {
-      if (e.is_object() && json::GetString(e.get_object(), "url") == kStateExtension) continue;
-      kept.push_back(e);
-    }
-  }
-  kept.push_back(json::object{{"url", kStateExtension}, {"extension", std::move(parts)}});
-  meta["extension"] = std::move(kept);
+  fhir::SetMetaExtensionParts(stored, kStateExtension,
+                              {{"type", std::string(DocumentTypeCode(s.type))},
+                               {"author", s.author},
+                               {"submitter", s.submitter},
+                               {"addressee", s.addressee},
+                               {"insurer", s.insurer},
+                               {"status", s.status},
+                               {"submitted", s.submitted},
+                               {"retrieved", s.retrieved},
+                               {"consent", s.consent},
+                               {"consented", s.consented}});
 }
 
 std::vector<StoredAttachment> AttachmentsOf(const json::object& stored) {

@@ -59,4 +59,40 @@ std::string ResourceUrl(std::string_view base_url, std::string_view type, std::s
   return fmt::format("{}/fhir/{}/{}", base_url, type, id);
 }
 
+StringParts MetaExtensionParts(const json::object& resource, std::string_view url) {
+  StringParts out;
+  const json::object* meta = json::GetObject(resource, "meta");
+  const json::array* exts = meta ? json::GetArray(*meta, "extension") : nullptr;
+  if (!exts) return out;
+  for (const auto& e : *exts) {
+    if (!e.is_object() || json::GetString(e.get_object(), "url") != url) continue;
+    const json::array* parts = json::GetArray(e.get_object(), "extension");
+    if (!parts) continue;
+    for (const auto& p : *parts) {
+      if (!p.is_object()) continue;
+      out.emplace_back(std::string(json::GetString(p.get_object(), "url").value_or("")),
+                       std::string(json::GetString(p.get_object(), "valueString").value_or("")));
+    }
+  }
+  return out;
+}
+
+void SetMetaExtensionParts(json::object& resource, std::string_view url, const StringParts& parts) {
+  json::array values;
+  for (const auto& [name, value] : parts) {
+    if (!value.empty()) values.push_back(json::object{{"url", name}, {"valueString", value}});
+  }
+  json::object& meta = resource["meta"].is_object() ? resource["meta"].get_object()
+                                                    : resource["meta"].emplace_object();
+  json::array kept;
+  if (const json::array* exts = json::GetArray(meta, "extension")) {
+    for (const auto& e : *exts) {
+      if (e.is_object() && json::GetString(e.get_object(), "url") == url) continue;
+      kept.push_back(e);
+    }
+  }
+  kept.push_back(json::object{{"url", url}, {"extension", std::move(values)}});
+  meta["extension"] = std::move(kept);
+}
+
 }  // namespace renkei::fhir

@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/text.h"
 #include "fhir/jp_systems.h"
+#include "fhir/resource.h"
 #include "prescription/prescription_service.h"
 
 namespace renkei::prescription::internal {
@@ -154,50 +155,25 @@ Result<bool> PatientExists(store::Transaction& tx, std::string_view patient_id) 
 
 RxState StateOf(const json::object& bundle) {
   RxState s;
-  const json::object* meta = json::GetObject(bundle, "meta");
-  const json::array* exts = meta ? json::GetArray(*meta, "extension") : nullptr;
-  if (!exts) return s;
-  for (const auto& e : *exts) {
-    if (!e.is_object() || json::GetString(e.get_object(), "url") != kStateExtension) continue;
-    const json::array* parts = json::GetArray(e.get_object(), "extension");
-    if (!parts) continue;
-    for (const auto& p : *parts) {
-      if (!p.is_object()) continue;
-      std::string_view url = json::GetString(p.get_object(), "url").value_or("");
-      std::string v(json::GetString(p.get_object(), "valueString").value_or(""));
-      if (url == "status") s.status = v;
-      if (url == "prescriberFacility") s.prescriber_facility = v;
-      if (url == "prescriber") s.prescriber = v;
-      if (url == "receivedBy") s.received_by = v;
-      if (url == "dispensing") s.dispensing_id = v;
-      if (url == "accessCode") s.access_code = v;
-    }
+  for (const auto& [url, v] : fhir::MetaExtensionParts(bundle, kStateExtension)) {
+    if (url == "status") s.status = v;
+    if (url == "prescriberFacility") s.prescriber_facility = v;
+    if (url == "prescriber") s.prescriber = v;
+    if (url == "receivedBy") s.received_by = v;
+    if (url == "dispensing") s.dispensing_id = v;
+    if (url == "accessCode") s.access_code = v;
   }
   return s;
 }
 
 void SetState(json::object& bundle, const RxState& state) {
-  json::array parts;
-  auto add = [&](std::string_view url, const std::string& v) {
-    if (!v.empty()) parts.push_back(json::object{{"url", url}, {"valueString", v}});
-  };
-  add("status", state.status);
-  add("prescriberFacility", state.prescriber_facility);
-  add("prescriber", state.prescriber);
-  add("receivedBy", state.received_by);
-  add("dispensing", state.dispensing_id);
-  add("accessCode", state.access_code);
-  json::object& meta =
-      bundle["meta"].is_object() ? bundle["meta"].as_object() : bundle["meta"].emplace_object();
-  json::array kept;
-  if (const json::array* exts = json::GetArray(meta, "extension")) {
-    for (const auto& e : *exts) {
-      if (e.is_object() && json::GetString(e.get_object(), "url") == kStateExtension) continue;
-      kept.push_back(e);
-    }
-  }
-  kept.push_back(json::object{{"url", kStateExtension}, {"extension", std::move(parts)}});
-  meta["extension"] = std::move(kept);
+  fhir::SetMetaExtensionParts(bundle, kStateExtension,
+                              {{"status", state.status},
+                               {"prescriberFacility", state.prescriber_facility},
+                               {"prescriber", state.prescriber},
+                               {"receivedBy", state.received_by},
+                               {"dispensing", state.dispensing_id},
+                               {"accessCode", state.access_code}});
 }
 
 std::vector<store::IndexTerm> PrescriptionTerms(std::string_view patient_id, const RxState& state,
