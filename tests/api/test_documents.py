@@ -224,3 +224,44 @@ class DocumentsTest(ServerTestCase):
         self.assertEqual(big.status, 413)
         self.assertEqual(self.server.get("/fhir/Bundle/no-such-document",
                                          token=self.at("physician", "1310000029")).status, 404)
+
+
+class DocumentPrescriptionsTest(ServerTestCase):
+    """The 6th item, prescriptions, is taken from the medication sections of documents: found by
+    MedicationRequest search with source=document and in the summary, under the access policy."""
+
+    patients = 10
+
+    def test_prescriptions_from_a_referral_letter(self):
+        p = [x for x in self.server.manifest["patients"] if x.get("coverage") == "active"][0]
+        hospital = self.server.token_for("physician", "hospital")
+        letter, _ = referral(p)
+        sent = self.server.post(SUBMIT, letter, token=hospital)
+        self.assertEqual(sent.status, 201, sent.body)
+        search = f"/fhir/MedicationRequest?patient=Patient/{p['id']}&source=document"
+        # The author facility sees what it sent; another facility needs a consent.
+        own = self.server.get(search, token=hospital)
+        self.assertEqual(own.status, 200, own.body)
+        self.assertEqual(own.json()["total"], 1)
+        osaka = None
+        for prac in self.server.manifest["practitioners"]:
+            if prac["qualification"] == "physician" and prac["facility"] == "2710000017":
+                osaka = self.server.token(prac["id"])
+        # Without a consent: only its own (none).
+        refused = self.server.get(search, token=osaka)
+        self.assertEqual(refused.status, 200, refused.body)
+        self.assertEqual(refused.json()["total"], 0)
+        self.server.consent(p["id"], osaka, "2710000017")
+        found = self.server.get(search, token=osaka)
+        self.assertEqual(found.status, 200, found.body)
+        self.assertEqual(found.json()["total"], 1)
+        entry = found.json()["entry"][0]
+        self.assertEqual(entry["resource"]["resourceType"], "MedicationRequest")
+        self.assertTrue(entry["fullUrl"].startswith("urn:uuid:"))
+        summary = self.server.get(f"/fhir/Patient/{p['id']}/$summary", token=osaka).json()
+        sections = {s["code"]["coding"][0]["code"]: s for s in summary["entry"][0]["resource"]["section"]}
+        self.assertEqual(len(sections["prescriptions"].get("entry", [])), 1)
+        # The e-prescription search is unchanged, and a bad source is refused.
+        self.assertEqual(self.server.get(f"/fhir/MedicationRequest?patient=Patient/{p['id']}",
+                                         token=osaka).json()["total"], 0)
+        self.assertEqual(self.server.get(search.replace("document", "fax"), token=osaka).status, 400)
