@@ -109,6 +109,8 @@ Result<RegistrationOutcome> ApplyRegistration(store::Transaction& tx,
     tombstone.deleted = true;
     tombstone.patient_id = old.patient_id;
     RK_TRY(tx.WriteResource(tombstone, {}, old.version));
+    // The national service deletes what a bundle identifier replaces: no content stays.
+    RK_TRY(tx.EraseHistory(old.type, old.id));
   }
   out.removed = previous.size();
 

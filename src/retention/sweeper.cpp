@@ -82,6 +82,8 @@ Status RunBatch(store::Transaction& tx, audit::AuditLog& audit, const internal::
       return Error(ErrorCode::kRetryable, "a candidate changed during the sweep");
     }
     if (!written.ok()) return std::move(written).error();
+    // Retention deletes the content, not only the current view of it: the earlier versions go.
+    RK_TRY(tx.EraseHistory(row.type, row.id));
     const std::string_view rule_id = InfoOf(verdict.rule).id;
     audit::AuditEntry entry =
         audit::EntryFor(options.principal, row.patient_id, "delete", row.type, "HOPERAT");

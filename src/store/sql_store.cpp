@@ -58,6 +58,9 @@ constexpr std::string_view kDeleteTerms =
     "DELETE FROM search_index WHERE patient_id = $1 AND type = $2 AND id = $3";
 constexpr std::string_view kDeleteVersions =
     "DELETE FROM resource_versions WHERE patient_id = $1 AND type = $2 AND id = $3";
+constexpr std::string_view kDeleteOlderVersions =
+    "DELETE FROM resource_versions WHERE patient_id = $1 AND type = $2 AND id = $3 "
+    "AND version < $4";
 constexpr std::string_view kDeleteCurrent =
     "DELETE FROM resources WHERE patient_id = $1 AND type = $2 AND id = $3";
 constexpr std::string_view kDeleteLocator =
@@ -346,6 +349,16 @@ Status SqlTransaction::PurgeResource(std::string_view type, std::string_view id)
   RK_TRY(Exec(kDeleteVersions, {*owner, type, id}));
   RK_TRY(Exec(kDeleteCurrent, {*owner, type, id}));
   RK_TRY(Exec(kDeleteLocator, {type, id}));
+  return Ok();
+}
+
+Status SqlTransaction::EraseHistory(std::string_view type, std::string_view id) {
+  RK_TRY(Usable(true));
+  std::optional<std::pair<std::string, int64_t>> current;
+  RK_TRY(Query(kLocate, {type, id},
+               [&](const sql::Row& r) { current.emplace(std::string(r.Text(0)), r.Int(1)); }));
+  if (!current) return Ok();
+  RK_TRY(Exec(kDeleteOlderVersions, {current->first, type, id, current->second}));
   return Ok();
 }
 

@@ -43,6 +43,7 @@ class SqlTransaction final : public Transaction {
   Result<int64_t> WriteResource(const ResourceRow& row, const std::vector<IndexTerm>& terms,
                                 std::optional<int64_t> expected_version) override;
   Status PurgeResource(std::string_view type, std::string_view id) override;
+  Status EraseHistory(std::string_view type, std::string_view id) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
 
   Result<std::optional<std::string>> GetIdempotent(std::string_view scope,

@@ -139,6 +139,10 @@ class Transaction {
                                         std::optional<int64_t> expected_version) = 0;
   // Removes a resource with all its versions and terms (retention; not a FHIR delete).
   virtual Status PurgeResource(std::string_view type, std::string_view id) = 0;
+  // Removes every version of a resource but the current one, so that a deleted resource keeps
+  // only its tombstone (reads answer 410) and none of its content stays behind (retention, and
+  // registrations replaced by their bundle identifier). No-op for an unknown resource.
+  virtual Status EraseHistory(std::string_view type, std::string_view id) = 0;
   // Current, not deleted resources matching the query.
   virtual Result<SearchPage> Search(const SearchQuery& query) = 0;
 

@@ -126,6 +126,12 @@ TEST_P(RegistrationStore, SameIdentifierReplacesEverything) {
     auto old = Read("Condition", id);
     ASSERT_TRUE(old.has_value());
     EXPECT_TRUE(old->deleted) << "a replaced item answers 410";
+    // What the identifier replaced is deleted, not kept as history.
+    auto first_version = store::RunInTransactionWithResult<std::optional<store::ResourceRow>>(
+        *store_, store::TxMode::kRead,
+        [&](store::Transaction& tx) { return tx.ReadVersion("Condition", id, 1); });
+    ASSERT_TRUE(first_version.ok());
+    EXPECT_FALSE(first_version->has_value());
   }
 }
 

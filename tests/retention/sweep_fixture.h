@@ -48,6 +48,15 @@ class SweepTest : public ::testing::TestWithParam<renkei::testing::Engine> {
     return row.ok() ? *row : std::nullopt;
   }
 
+  std::optional<store::ResourceRow> ReadVersion(std::string_view type, std::string_view id,
+                                                int64_t version) {
+    auto row = store::RunInTransactionWithResult<std::optional<store::ResourceRow>>(
+        *store_, store::TxMode::kRead,
+        [&](store::Transaction& tx) { return tx.ReadVersion(type, id, version); });
+    EXPECT_TRUE(row.ok()) << row.error().ToString();
+    return row.ok() ? *row : std::nullopt;
+  }
+
   // True when the row exists and its current version is a deletion.
   bool Deleted(std::string_view type, std::string_view id) {
     auto row = Read(type, id);

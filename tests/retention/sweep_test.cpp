@@ -114,6 +114,8 @@ TEST_P(ItemSweep, ItemsGoFiveYearsAfterRegistrationUnlessFlaggedLts) {
   ASSERT_TRUE(row.has_value());
   EXPECT_TRUE(row->json.empty());
   EXPECT_EQ(row->version, 2);
+  // ... and nothing of the content left in the history.
+  EXPECT_FALSE(ReadVersion("Condition", conditions[0], 1).has_value());
 
   // One audit entry per deleted record, naming the rule, the type and the id.
   auto entries = Deletions();

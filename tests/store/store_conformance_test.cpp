@@ -181,6 +181,36 @@ TEST_P(StoreResourceTest, DeleteIsAVersionAndStaysReadable) {
   EXPECT_EQ(found->total, 0);
 }
 
+TEST_P(StoreResourceTest, EraseHistoryKeepsOnlyTheCurrentVersion) {
+  auto tx = BeginOrDie(TxMode::kWrite);
+  ASSERT_TRUE(tx);
+  RK_ASSERT_OK(tx->WriteResource(MakeRow("Condition", "c9", "p1"), {{"code", "", "x"}}, 0));
+  RK_ASSERT_OK(tx->WriteResource(MakeRow("Condition", "c9", "p1"), {{"code", "", "x"}}, 1));
+  ResourceRow tombstone = MakeRow("Condition", "c9", "p1");
+  tombstone.deleted = true;
+  tombstone.json.clear();
+  RK_ASSERT_OK(tx->WriteResource(tombstone, {}, 2));
+  RK_ASSERT_OK(tx->EraseHistory("Condition", "c9"));
+  RK_ASSERT_OK(tx->EraseHistory("Condition", "never-existed"));
+  RK_ASSERT_OK(tx->Commit());
+
+  auto rtx = BeginOrDie(TxMode::kRead);
+  ASSERT_TRUE(rtx);
+  auto cur = rtx->ReadCurrent("Condition", "c9");
+  RK_ASSERT_OK(cur);
+  ASSERT_TRUE(cur->has_value());
+  EXPECT_TRUE((*cur)->deleted);  // still answers 410
+  EXPECT_EQ((*cur)->version, 3);
+  for (int64_t v : {1, 2}) {
+    auto old = rtx->ReadVersion("Condition", "c9", v);
+    RK_ASSERT_OK(old);
+    EXPECT_FALSE(old->has_value()) << "version " << v << " kept its content";
+  }
+  auto history = rtx->History("Condition", "c9", 10, 0);
+  RK_ASSERT_OK(history);
+  EXPECT_EQ(history->size(), 1u);
+}
+
 TEST_P(StoreResourceTest, PurgeRemovesEveryVersionAndTerm) {
   auto tx = BeginOrDie(TxMode::kWrite);
   ASSERT_TRUE(tx);
