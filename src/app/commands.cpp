@@ -94,7 +94,9 @@ int RetentionRun(const RetentionOptions& o) {
   audit::AuditLog audit(**store, clock);
   retention::SweepOptions options;
   clinical::BlobStore* b = blobs->get();
-  options.release_blob = [b](std::string_view sha256) { (void)b->Remove(sha256); };
+  options.release_blob = [b, &clock](std::string_view sha256) {
+    (void)b->RemoveIfIdle(sha256, clinical::kBlobReleaseIdle, clock.Now());
+  };
   // Runs until every rule has finished (each Sweep is bounded by its batches).
   json::object total;
   while (true) {

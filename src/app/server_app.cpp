@@ -214,7 +214,9 @@ int ServerApp::Run() {
     upkeep.retention = [&p](TimePoint now) -> Status {
       retention::SweepOptions o;
       clinical::BlobStore* blobs = p.blobs.get();
-      o.release_blob = [blobs](std::string_view sha256) { (void)blobs->Remove(sha256); };
+      o.release_blob = [blobs, now](std::string_view sha256) {
+        (void)blobs->RemoveIfIdle(sha256, clinical::kBlobReleaseIdle, now);
+      };
       RK_ASSIGN_OR_RETURN(retention::SweepReport report,
                           retention::Sweep(*p.store, *p.audit, now, o));
       if (report.deleted > 0 || !report.complete) {

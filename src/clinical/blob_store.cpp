@@ -114,7 +114,13 @@ Result<BlobInfo> BlobStore::Put(std::string_view content_type, std::string_view 
   BlobInfo info{crypto::Sha256Hex(bytes), bytes.size()};
   const fs::path target = PathOf(info.sha256);
   std::error_code ec;
-  if (fs::exists(target, ec)) return info;  // content-addressed: the same bytes are there
+  if (fs::exists(target, ec)) {
+    // Content-addressed: the same bytes are there. Renewed, so that a removal of the blob as
+    // unreferenced that races with this new reference leaves it (RemoveIfIdle).
+    fs::last_write_time(target, fs::file_time_type::clock::now(), ec);
+    if (!ec) return info;
+    // Removed between the two calls: write it again below.
+  }
 
   // Temporary file in the store's own file system, fsynced, then renamed into place: a reader
   // sees either no blob or the whole blob.
@@ -187,6 +193,15 @@ Status BlobStore::Remove(std::string_view sha256) {
                  fmt::format("blob store: cannot remove: {}", ec.message()));
   }
   return Ok();
+}
+
+Status BlobStore::RemoveIfIdle(std::string_view sha256, std::chrono::seconds idle, TimePoint now) {
+  if (!IsBlobName(sha256)) return Ok();
+  std::error_code ec;
+  const auto written = fs::last_write_time(PathOf(sha256), ec);
+  if (ec) return Ok();  // absent
+  if (now - std::chrono::file_clock::to_sys(written) < idle) return Ok();
+  return Remove(sha256);
 }
 
 }  // namespace renkei::clinical

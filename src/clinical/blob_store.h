@@ -4,6 +4,7 @@
 // content types. The database keeps only metadata (content type, size, hash).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 namespace renkei::clinical {
@@ -36,6 +38,9 @@ std::optional<std::filesystem::path> DefaultBlobRoot(std::string_view db_url);
 // --blob-dir when given, else DefaultBlobRoot(db_url); kInvalid naming the option when neither.
 Result<std::filesystem::path> BlobRootFor(std::string_view db_url, std::string_view blob_dir);
 
+// How long an attachment must have been left alone before retention releases it.
+inline constexpr std::chrono::seconds kBlobReleaseIdle = std::chrono::hours(1);
+
 class BlobStore {
  public:
   // Creates root (and its temporary directory) when missing. kUnavailable when it cannot.
@@ -50,8 +55,14 @@ class BlobStore {
   Result<std::string> Get(std::string_view sha256) const;
   // Whether the blob is present.
   Result<bool> Exists(std::string_view sha256) const;
-  // Deletes a blob (retention); absent blobs are fine.
+  // Deletes a blob; absent blobs are fine.
   Status Remove(std::string_view sha256);
+  // Deletes a blob that nobody put for `idle` (Put of existing bytes renews it). Retention
+  // releases attachments this way: a document submitted between the sweeper's "no document
+  // references it" and the removal has put the same bytes moments before, so its file stays
+  // (at worst an unreferenced file is left for a later cleanup, never a referenced one lost).
+  // now: the deciding instant (a simulated one under `renkei retention run --now`).
+  Status RemoveIfIdle(std::string_view sha256, std::chrono::seconds idle, TimePoint now);
 
   size_t max_bytes() const { return max_bytes_; }
   const std::filesystem::path& root() const { return root_; }

@@ -64,6 +64,30 @@ TEST(BlobRoot, SitsBesideASqliteFileElseMustBeGiven) {
   EXPECT_EQ(missing.error().message().find("secret"), std::string::npos);
 }
 
+TEST_F(BlobStoreTest, ReleasingKeepsABlobPutAgainMeanwhile) {
+  auto blobs = BlobStore::Open(dir_);
+  ASSERT_TRUE(blobs.ok());
+  auto put = (*blobs)->Put("application/pdf", "%PDF-1.4 idle");
+  ASSERT_TRUE(put.ok());
+  const fs::path file = dir_ / put->sha256.substr(0, 2) / put->sha256.substr(2);
+  ASSERT_TRUE(fs::exists(file)) << file;
+  // Just put: kept.
+  ASSERT_TRUE((*blobs)->RemoveIfIdle(put->sha256, std::chrono::hours(1), SystemClock().Now()).ok());
+  EXPECT_TRUE(*(*blobs)->Exists(put->sha256));
+  // Idle for two hours: released.
+  fs::last_write_time(file, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  ASSERT_TRUE((*blobs)->RemoveIfIdle(put->sha256, std::chrono::hours(1), SystemClock().Now()).ok());
+  EXPECT_FALSE(*(*blobs)->Exists(put->sha256));
+  // Put again: an old file of the same bytes is renewed, so a racing release leaves it.
+  ASSERT_TRUE((*blobs)->Put("application/pdf", "%PDF-1.4 idle").ok());
+  fs::last_write_time(file, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  ASSERT_TRUE((*blobs)->Put("application/pdf", "%PDF-1.4 idle").ok());
+  ASSERT_TRUE((*blobs)->RemoveIfIdle(put->sha256, std::chrono::hours(1), SystemClock().Now()).ok());
+  EXPECT_TRUE(*(*blobs)->Exists(put->sha256));
+  EXPECT_TRUE(
+      (*blobs)->RemoveIfIdle("../../etc/passwd", std::chrono::hours(1), SystemClock().Now()).ok());
+}
+
 TEST_F(BlobStoreTest, RefusesOversizedAndDisallowedContent) {
   auto blobs = BlobStore::Open(dir_, 16);
   ASSERT_TRUE(blobs.ok());
