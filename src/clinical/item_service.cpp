@@ -198,14 +198,7 @@ Response ItemService::HandleSearch(Request& req, ItemType type) {
     e.search_mode = "match";
     entries.push_back(std::move(e));
   }
-  auto notice = [&](std::string_view text) {
-    fhir::BundleEntryOut e;
-    e.resource_json = json::Serialize(fhir::OperationOutcomeOf(
-        Error(ErrorCode::kForbidden, std::string(text),
-              {Issue{Issue::Severity::kInformation, "suppressed", "", std::string(text)}})));
-    e.search_mode = "outcome";
-    entries.push_back(std::move(e));
-  };
+  auto notice = [&](std::string_view text) { entries.push_back(fhir::OutcomeEntry(text)); };
   if ((found->masks & access::kMaskHiddenNotice) != 0) {
     notice("some items are hidden at the patient's request");
   }

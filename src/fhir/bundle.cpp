@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "fhir/operation_outcome.h"
 #include "fhir/validation.h"
 
 namespace renkei::fhir {
@@ -232,6 +233,15 @@ void RewriteReferences(json::value& v, const std::map<std::string, std::string, 
       }
     }
   }
+}
+
+BundleEntryOut OutcomeEntry(std::string_view text) {
+  BundleEntryOut e;
+  e.resource_json = json::Serialize(OperationOutcomeOf(
+      Error(ErrorCode::kForbidden, std::string(text),
+            {Issue{Issue::Severity::kInformation, "suppressed", "", std::string(text)}})));
+  e.search_mode = "outcome";
+  return e;
 }
 
 }  // namespace renkei::fhir

@@ -39,6 +39,11 @@ std::string BundleJson(std::string_view type, std::optional<int64_t> total,
 std::string SearchSetBundle(std::optional<int64_t> total, std::string_view self_url,
                             std::string_view next_url, const std::vector<BundleEntryOut>& entries);
 
+// A searchset entry (search.mode "outcome") with an informational OperationOutcome: what a
+// search tells about what it did not return (items hidden at the patient's request, only the
+// facility's own items...), never how many.
+BundleEntryOut OutcomeEntry(std::string_view text);
+
 // "200 OK", "201 Created", "404 Not Found"...: the status line Bundle.entry.response wants.
 std::string StatusLine(int status);
 

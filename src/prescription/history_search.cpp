@@ -10,6 +10,7 @@
 #include "access/decision.h"
 #include "access/facts_store.h"
 #include "access/purpose_claim.h"
+#include "clinical/item_access.h"
 #include "clinical/item_service.h"
 #include "fhir/bundle.h"
 #include "fhir/operation_outcome.h"
@@ -51,18 +52,6 @@ const std::vector<fhir::SearchParamDef>& RequestParams() {
     return params;
   }();
   return kParams;
-}
-
-std::string_view FacilityOf(const json::object& r) {
-  const json::array* exts = json::GetArray(r, "extension");
-  if (!exts) return {};
-  for (const auto& e : *exts) {
-    if (!e.is_object() || json::GetString(e.get_object(), "url") != kInstitutionExtension) continue;
-    if (const json::object* id = json::GetObject(e.get_object(), "valueIdentifier")) {
-      return json::GetString(*id, "value").value_or("");
-    }
-  }
-  return {};
 }
 
 }  // namespace
@@ -114,6 +103,7 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
   struct Found {
     store::SearchPage page;
     access::Decision decision;
+    std::string_view others_refused;  // only the facility's own items were searched: why
     uint8_t masks = 0;
   };
   const TimePoint now = clock_.Now();
@@ -121,6 +111,7 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
       Found>(store_, store::TxMode::kRead, [&](store::Transaction& tx) -> Result<Found> {
     Found f;
     RK_ASSIGN_OR_RETURN(access::AccessFacts facts, access::LoadFacts(tx, patient_id, now));
+    facts.nurses_may_view = who.nurses_may_view;
     const access::Actor actor = access::ActorOf(who);
     access::AccessRequest ar;
     ar.actor = actor;
@@ -140,21 +131,14 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
       // Only what this facility registered itself.
       query.criteria.push_back({"facility", store::MatchOp::kEq, false, "", {who.facility_code}});
     }
-    const bool hides = scope.hidden_item_ids && !scope.hidden_item_ids->empty();
-    // Items the patient hid are dropped after the query; a total would count them, so
-    // none is given then.
-    if (hides) query.include_total = false;
+    // Items the patient hid are left out inside the query (but not from the facility that
+    // registered them), so totals and paging count none of them.
+    RK_ASSIGN_OR_RETURN(auto hidden,
+                        clinical::HiddenItemCriterion(tx, scope, query.type, who.facility_code));
+    if (hidden) query.criteria.push_back(std::move(*hidden));
     RK_ASSIGN_OR_RETURN(f.page, tx.Search(query));
-    if (hides) {
-      std::erase_if(f.page.rows, [&](const store::ResourceRow& row) {
-        const std::string ref = fmt::format("{}/{}", row.type, row.id);
-        const auto& hidden = *scope.hidden_item_ids;
-        if (std::find(hidden.begin(), hidden.end(), ref) == hidden.end()) return false;
-        auto r = json::ParseObject(row.json, limits_);
-        return !r.ok() || FacilityOf(*r) != who.facility_code;
-      });
-    }
     f.masks = scope.masks;
+    if (!others) f.others_refused = f.decision.reason;
     return f;
   });
   const std::string purpose = found.ok() && found->decision.permit
@@ -182,13 +166,11 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
     entries.push_back(std::move(e));
   }
   if ((found->masks & access::kMaskHiddenNotice) != 0) {
-    fhir::BundleEntryOut e;
-    e.resource_json = json::Serialize(fhir::OperationOutcomeOf(
-        Error(ErrorCode::kForbidden, "some items are hidden at the patient's request",
-              {Issue{Issue::Severity::kInformation, "suppressed", "",
-                     "some items are hidden at the patient's request"}})));
-    e.search_mode = "outcome";
-    entries.push_back(std::move(e));
+    entries.push_back(fhir::OutcomeEntry("some items are hidden at the patient's request"));
+  }
+  if (!found->others_refused.empty()) {
+    entries.push_back(fhir::OutcomeEntry(
+        fmt::format("only this facility's own items are shown: {}", found->others_refused)));
   }
   const std::string self =
       fmt::format("{}/fhir/{}?{}", req.base_url, type, fhir::PageQuery(*search, search->cursor));

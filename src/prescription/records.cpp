@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "fhir/resource.h"
+
 namespace renkei::prescription {
 namespace {
 
@@ -260,6 +262,8 @@ StoredRow RequestRow(json::object mr, const ItemInput& item, std::string_view id
   if (!json::GetString(mr, "intent")) mr["intent"] = "order";
   if (!json::GetString(mr, "authoredOn")) mr["authoredOn"] = FormatInstant(now);
   SetInstitution(mr, facility);
+  // Served as stored: the resource carries its id and version like every other resource.
+  fhir::StampMeta(mr, id, 1, now);
   StoredRow out;
   out.row.type = std::string(kRequestType);
   out.row.id = std::string(id);
@@ -290,6 +294,7 @@ StoredRow DispenseRow(json::object md, const ItemInput& item, std::string_view i
     md["whenHandedOver"] = FormatInstant(now);
   }
   SetInstitution(md, facility);
+  fhir::StampMeta(md, id, 1, now);
   StoredRow out;
   out.row.type = std::string(kDispenseType);
   out.row.id = std::string(id);

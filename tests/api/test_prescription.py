@@ -3,10 +3,11 @@ receives -> dispenses -> another clinic prescribing the same ingredient gets a d
 two pharmacies racing for one prescription; dummy codes and bad check digits refused; retries
 with the same X-Request-Id create nothing new."""
 
+import json
 import threading
 import uuid
 
-from harness import ServerTestCase
+from harness import ServerTestCase, run
 
 YJ = "http://capstandard.jp/iyaku.info/CodeSystem/YJ-code"
 MEMBER = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID"
@@ -182,6 +183,35 @@ class PrescriptionTest(ServerTestCase):
                                                       {"name": "daysSupply", "valueInteger": 7}]})
         r = self.server.post(CHECK, body, token=self.server.token_for("clerk", "clinic"))
         self.assertEqual(r.status, 403, r.body)
+
+    def test_a_hidden_prescription_is_counted_nowhere(self):
+        patient = self.patient(5)
+        r = self.prescribe(patient, [AMLODIPINE, "2325003F2020"])
+        self.assertEqual(r.status, 201, r.body)
+        hospital = self.doctor("hospital")
+        search = f"/fhir/MedicationRequest?patient=Patient/{patient['id']}"
+        own = self.server.get(search, token=hospital).json()
+        self.assertEqual(own["total"], 2)
+        hidden = "MedicationRequest/" + own["entry"][0]["resource"]["id"]
+        me = run(["card", "login", "--keys", self.server.keys, "--patient", patient["id"],
+                  "--url", self.server.base_url]).stdout.strip()
+        body = {"resourceType": "Parameters", "parameter": [{"name": "hide", "valueString": hidden}]}
+        self.assertEqual(self.server.post("/fhir/Consent/$restrictions", body, token=me).status, 200)
+
+        # Another facility with a consent: the hidden one is in neither the page nor the total.
+        clinic = self.server.consent_for(patient["id"], "physician", "clinic")
+        found = self.server.get(search + "&_count=1", token=clinic).json()
+        self.assertEqual(found["total"], 1)
+        ids = [e["resource"]["id"] for e in found.get("entry", []) if e["search"]["mode"] == "match"]
+        self.assertNotIn(hidden.split("/")[1], ids)
+        self.assertFalse([l for l in found.get("link", []) if l["relation"] == "next"])
+        # The prescribing hospital still sees both; a facility without a basis sees only its own
+        # (none) and is told why.
+        self.assertEqual(self.server.get(search, token=hospital).json()["total"], 2)
+        pharmacy = self.server.token_for("pharmacist", "pharmacy")
+        bare = self.server.get(search, token=pharmacy).json()
+        self.assertEqual(bare["total"], 0)
+        self.assertIn("own items", json.dumps(bare))
 
 
 if __name__ == "__main__":
