@@ -351,6 +351,17 @@ class ClinicalItemsTest(ServerTestCase):
         self.assertEqual(self.search(base + "&facility=1310000011", doctor)["total"], 3)
         self.assertEqual(self.search(base + "&facility=2710000017", doctor)["total"], 0)
         self.assertEqual(self.search(base + "&_count=0", doctor)["total"], 3)
+        # Effective time 2025-05-20 (Japan): day precision and ranges.
+        self.assertEqual(self.search(base + "&date=2025-05-20", doctor)["total"], 3)
+        self.assertEqual(self.search(base + "&date=lt2025-05-20", doctor)["total"], 0)
+        self.assertEqual(self.search(base + "&date=ge2025-01-01&date=lt2026-01-01", doctor)["total"], 3)
+        conditions = f"/fhir/Condition?patient=Patient/{p['id']}"
+        self.assertEqual(self.register(load("condition", p, "params-2")).status, 200)
+        # Onsets 2023-03-01, 2024-01-10, 2025-05-01.
+        self.assertEqual(self.search(conditions + "&date=ge2024-01-01", doctor)["total"], 2)
+        self.assertEqual(self.search(conditions + "&date=2023", doctor)["total"], 1)
+        newest = self.search(conditions + "&_sort=-_lastUpdated&_count=1", doctor)
+        self.assertEqual(len(ids_of(newest)), 1)
         self.assertEqual(self.server.get(base + "&colour=red", token=doctor).status, 400)
         # A search names its patient.
         self.assertEqual(self.server.get("/fhir/Observation", token=doctor).status, 400)
