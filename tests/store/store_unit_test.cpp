@@ -116,6 +116,15 @@ TEST(OpenTest, SqliteOptions) {
   auto unknown = Open(db->url() + "?journal=off", 2);
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code(), ErrorCode::kInvalid);
+  auto cache = Open(db->url() + "?synchronous=normal&writer_cache_mb=512", 2);
+  RK_ASSERT_OK(cache);
+  RK_ASSERT_OK((*cache)->Migrate());
+  for (const char* bad : {"?writer_cache_mb=8", "?writer_cache_mb=5000", "?writer_cache_mb=x",
+                          "?writer_cache_mb=64MB"}) {
+    auto refused = Open(db->url() + bad, 2);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().code(), ErrorCode::kInvalid) << bad;
+  }
 }
 
 // DESIGN.md §3.3: a write acknowledged to a client survives kill -9 of the server. A child

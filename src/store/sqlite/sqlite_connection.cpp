@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_connection.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -219,7 +220,8 @@ Result<std::unique_ptr<sql::Connection>> OpenConnection(const std::string& path,
       options.sync_every_commit ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
   // The one writer inserts into index B-trees at random keys (names, identifiers), so a large
   // database needs its inner pages cached; readers share the OS page cache through mmap.
-  pragmas += writer ? "PRAGMA cache_size=-131072;" : "PRAGMA cache_size=-16000;";
+  pragmas += writer ? fmt::format("PRAGMA cache_size=-{};", options.writer_cache_mb * 1024)
+                    : std::string("PRAGMA cache_size=-16000;");
   pragmas += "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
   if (!memory) {
     // No memory-mapped I/O: while the audit log grows the file, readers kept remapping it

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_database.h"
 
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -310,6 +311,14 @@ Result<std::pair<std::string, Options>> ParseLocation(std::string_view location)
         options.sync_every_commit = true;
       } else if (opt == "synchronous=normal") {
         options.sync_every_commit = false;
+      } else if (opt.starts_with("writer_cache_mb=")) {
+        const std::string_view value = opt.substr(16);
+        int mb = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mb);
+        if (ec != std::errc() || end != value.data() + value.size() || mb < 16 || mb > 4096) {
+          return Error(ErrorCode::kInvalid, "writer_cache_mb takes 16..4096 (MiB)");
+        }
+        options.writer_cache_mb = mb;
       } else {
         return Error(ErrorCode::kInvalid, "unknown sqlite option: " + std::string(opt));
       }

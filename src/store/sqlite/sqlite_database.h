@@ -17,9 +17,13 @@ struct Options {
   // survives power loss. false: synchronous=NORMAL, it survives a crash of the process
   // (kill -9) but the last commits may be lost on power loss; about 3x the commit rate.
   bool sync_every_commit = true;
+  // Page cache of the one writer connection, in MiB (`writer_cache_mb=N`, 16..4096): the
+  // inner and hot leaf pages of the index b-trees the writer inserts into at random keys.
+  int writer_cache_mb = 128;
 };
 
-// Parses "PATH[?synchronous=full|normal]" (the part of a "sqlite:" URL after the scheme).
+// Parses "PATH[?synchronous=full|normal][&writer_cache_mb=N]" (the part of a "sqlite:" URL
+// after the scheme).
 // kInvalid for an empty path or an unknown option.
 Result<std::pair<std::string, Options>> ParseLocation(std::string_view location);
 
