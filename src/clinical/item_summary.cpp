@@ -120,7 +120,9 @@ Response ItemService::HandleSummary(Request& req) {
           for (auto& row : page.rows) {
             SummaryItem item;
             item.category = Category::kPrescriptions;
-            if (item_type) {
+            if (item_type == ItemType::kCondition) {
+              item.category = Category::kDiagnoses;  // no need to read the item (CategoryOf)
+            } else if (item_type) {
               auto parsed = json::ParseObject(row.json, limits_);
               if (!parsed.ok()) return Error(ErrorCode::kInternal, "a stored item is not JSON");
               item.category = CategoryOf(*item_type, *parsed);
