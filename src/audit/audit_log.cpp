@@ -4,12 +4,14 @@
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "audit/chain_head.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/response_gate.h"
 
 namespace renkei::audit {
 namespace {
@@ -146,14 +148,34 @@ class AuditLog::Writer {
     return std::move(p.status);
   }
 
+  // Queues entries and returns at once; `done` gets the commit's outcome on the writer thread.
+  void SubmitAsync(std::vector<AuditEntry> entries, ResponseGate::Completion done) {
+    auto p = std::make_unique<Pending>();
+    p->owned = std::move(entries);
+    p->entries = &p->owned;
+    p->completion = std::move(done);
+    std::unique_lock lock(mu_);
+    if (stopping_) {
+      lock.unlock();
+      p->completion(Error(ErrorCode::kUnavailable, "the audit log is shutting down"));
+      return;
+    }
+    queue_.push_back(p.release());
+    lock.unlock();
+    wake_.notify_one();
+  }
+
  private:
-  // Lives on the caller's stack until done is set under mu_; the writer never touches it after
-  // releasing mu_ following that.
+  // A synchronous caller's Pending lives on its stack until done is set under mu_; the writer
+  // never touches it after releasing mu_ following that. An asynchronous one (completion set)
+  // is owned by the writer from the moment it is queued.
   struct Pending {
     std::vector<AuditEntry>* entries = nullptr;
     Status status;
     bool done = false;
     std::condition_variable cv;
+    std::vector<AuditEntry> owned;
+    ResponseGate::Completion completion;
   };
 
   void Run() {
@@ -175,7 +197,8 @@ class AuditLog::Writer {
           batch.push_back(p);
         }
       }
-      // The callers are blocked, so their vectors can be read without the lock.
+      // Synchronous callers are blocked and asynchronous entries belong to the writer, so the
+      // vectors can be read without the lock.
       for (Pending* p : batch) {
         for (AuditEntry& e : *p->entries) entries.push_back(std::move(e));
       }
@@ -189,12 +212,21 @@ class AuditLog::Writer {
         log::Error("audit_group_commit_failed",
                    {{"entries", entries.size()}, {"error", s.error().ToString()}});
       }
-      std::lock_guard lock(mu_);
-      for (Pending* p : batch) {
-        p->status = s;
-        p->done = true;
-        p->cv.notify_one();
+      std::vector<std::unique_ptr<Pending>> detached;
+      {
+        std::lock_guard lock(mu_);
+        for (Pending* p : batch) {
+          if (p->completion) {
+            detached.emplace_back(p);
+            continue;
+          }
+          p->status = s;
+          p->done = true;
+          p->cv.notify_one();
+        }
       }
+      // Outside the lock: a completion hands the response back to its connection.
+      for (auto& p : detached) p->completion(s);
     }
   }
 
@@ -220,6 +252,12 @@ Status AuditLog::AppendInTransaction(store::Transaction& tx,
 
 Status AuditLog::Record(std::vector<AuditEntry> entries) {
   if (entries.empty()) return Ok();
+  // Inside a server handler the response waits for the commit instead of the thread: the
+  // worker is free for the next request while the group commit runs (DESIGN.md §7).
+  if (ResponseGate* gate = ResponseGate::Current()) {
+    writer_->SubmitAsync(std::move(entries), gate->Hold());
+    return Ok();
+  }
   return writer_->Submit(entries);
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/response_gate.h"
 #include "fhir/operation_outcome.h"
 
 namespace renkei::http {
@@ -220,46 +221,80 @@ Response Dispatcher::Run(const Route& route, size_t index, Request& request) {
   return InternalError();
 }
 
-Response Dispatcher::Handle(Request& request, TimePoint received) {
-  metrics_.AddInFlight(1);
+Response Dispatcher::Dispatch(Request& request, const Route*& route, size_t& slot) {
   request.request_id = RequestIdFor(request.Header("x-request-id"));
   if (!options_.public_base_url.empty()) request.base_url = options_.public_base_url;
   request.path_params.clear();
   request.principal.reset();
-  Response response;
-  const Route* route = nullptr;
-  size_t slot = metrics_.UnmatchedSlot(request.method);
+  route = nullptr;
+  slot = metrics_.UnmatchedSlot(request.method);
   try {
     Router::Match match = router_.Find(request.method, request.path, &request.path_params);
     if (match.kind == Router::Match::Kind::kFound) {
       route = &routes_[match.route];
       slot = metrics_.RouteSlot(match.route);
-      response = Run(*route, match.route, request);
-    } else if (auto limited = Limit("ip", request.client_address)) {
-      response = std::move(*limited);
-    } else if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
-      response = fhir::ErrorResponse(
+      return Run(*route, match.route, request);
+    }
+    if (auto limited = Limit("ip", request.client_address)) return std::move(*limited);
+    if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
+      Response response = fhir::ErrorResponse(
           MakeError(ErrorCode::kMethodNotAllowed,
                     std::string(MethodName(request.method)) + " is not allowed on this path"));
       response.headers.emplace_back("Allow", match.allow);
-    } else if (match.unknown_fhir_type) {
+      return response;
+    }
+    if (match.unknown_fhir_type) {
       std::string_view type = std::string_view(request.path).substr(6);
       type = type.substr(0, type.find('/'));
-      response = fhir::ErrorResponse(
+      return fhir::ErrorResponse(
           MakeError(ErrorCode::kNotFound, IsResourceTypeName(type)
                                               ? "unknown resource type '" + std::string(type) + "'"
                                               : std::string("unknown resource type")));
-    } else {
-      response = fhir::ErrorResponse(MakeError(ErrorCode::kNotFound, "no route for this path"));
     }
+    return fhir::ErrorResponse(MakeError(ErrorCode::kNotFound, "no route for this path"));
   } catch (const std::exception& e) {
     log::Error("http.dispatch_exception",
                {{"request_id", request.request_id}, {"exception", typeid(e).name()}});
-    response = InternalError();
   }
+  return InternalError();
+}
+
+Response Dispatcher::Handle(Request& request, TimePoint received) {
+  metrics_.AddInFlight(1);
+  const Route* route = nullptr;
+  size_t slot = 0;
+  Response response = Dispatch(request, route, slot);
   Finish(slot, route, MethodName(request.method), request.request_id, response, received);
   metrics_.AddInFlight(-1);
   return response;
+}
+
+void Dispatcher::HandleAsync(Request& request, TimePoint received,
+                             std::function<void(Response)> done) {
+  metrics_.AddInFlight(1);
+  const Route* route = nullptr;
+  size_t slot = 0;
+  std::shared_ptr<ResponseGate> gate = ResponseGate::Make();
+  Response response;
+  {
+    ResponseGate::Scope scope(gate);
+    response = Dispatch(request, route, slot);
+  }
+  // The answer leaves only once what the handler held is done: the audit entries of a read are
+  // committed before its data leaves (DESIGN.md §7). The duration metric includes that wait.
+  gate->OnSettled([this, route, slot, method = request.method, request_id = request.request_id,
+                   response = std::move(response), received,
+                   done = std::move(done)](Status held) mutable {
+    if (!held.ok() && response.status < 400) {
+      // The data stays behind; the client gets the error.
+      log::Error("http.response_withheld",
+                 {{"request_id", request_id}, {"error", held.error().ToString()}});
+      response = fhir::ErrorResponse(held.error());
+    }
+    Finish(slot, route, MethodName(method), request_id, response, received);
+    metrics_.AddInFlight(-1);
+    done(std::move(response));
+  });
 }
 
 Response Dispatcher::Reject(const Error& error, size_t slot, std::string_view method_name,

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +31,13 @@ class Dispatcher {
   // kInternal when the route table could not be indexed (duplicate or malformed pattern).
   const Status& init_status() const { return init_status_; }
 
-  // Dispatches one complete request received at `received` (for the duration metric).
+  // Dispatches one complete request received at `received` (for the duration metric). No
+  // response gate is open, so a handler waits for its own audit commit on this thread.
   Response Handle(Request& request, TimePoint received);
+
+  // The same without waiting for held work: `done` gets the response once that work is done
+  // (on whichever thread finished it), or an error in its place when the work failed.
+  void HandleAsync(Request& request, TimePoint received, std::function<void(Response)> done);
 
   // What the session needs once a request header is read: the metrics slot and the body
   // limit of the route the request will reach (Route::max_body_bytes when > 0).
@@ -53,6 +59,9 @@ class Dispatcher {
   const Router& router() const { return router_; }
 
  private:
+  // Routes, authenticates and runs the handler; sets the route (null when none matched) and the
+  // metrics slot.
+  Response Dispatch(Request& request, const Route*& route, size_t& slot);
   Response Run(const Route& route, size_t index, Request& request);
   // 429 when the bucket of `key` is empty, else nullopt.
   std::optional<Response> Limit(std::string_view kind, std::string_view id);

@@ -66,6 +66,7 @@ struct Server::Impl {
   Dispatcher dispatcher;
   ConnectionRegistry registry;
   std::unique_ptr<asio::ssl::context> tls;
+  HeldResponses held;
   SessionContext session_context;
   asio::io_context ioc;
   tcp::acceptor acceptor;
@@ -138,6 +139,7 @@ Status Server::Start() {
   s.session_context.options = &s.options;
   s.session_context.dispatcher = &s.dispatcher;
   s.session_context.registry = &s.registry;
+  s.session_context.held = &s.held;
   s.session_context.tls = s.tls.get();
   s.session_context.local_authority =
       (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" +
@@ -207,7 +209,10 @@ void Server::Stop() {
   }
   // 3. Handlers still running finish (their answers have nowhere to go after a timeout).
   s.workers->join();
-  // 4. The I/O threads.
+  // 4. Answers waiting for their audit commit are posted (they have nowhere to go after a
+  // timeout, but must not reach a stopped I/O context).
+  s.held.WaitNone();
+  // 5. The I/O threads.
   s.work.reset();
   s.ioc.stop();
   for (auto& t : s.io_threads) t.join();

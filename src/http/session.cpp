@@ -425,20 +425,26 @@ class Session final : public ConnectionRegistry::Entry,
     UpdateDeadline();
     // Handlers block on the database: they run on the worker pool, and the answer comes
     // back to this connection's strand.
-    asio::post(*context_.workers, [self = this->shared_from_this(),
-                                   item = std::move(item)]() mutable {
-      Response response;
-      try {
-        response = self->context_.dispatcher->Handle(item.request, item.received);
-      } catch (...) {
-        response = fhir::ErrorResponse(MakeError(ErrorCode::kInternal, "internal server error"));
-      }
-      asio::post(self->executor_, [self, response = std::move(response), keep = item.keep_alive,
-                                   head = item.head, http10 = item.http10]() mutable {
-        self->handling_ = false;
-        self->Respond(std::move(response), keep, head, http10);
-      });
-    });
+    asio::post(
+        *context_.workers, [self = this->shared_from_this(), item = std::move(item)]() mutable {
+          // The worker does not wait for the audit commit of a read: the dispatcher hands the
+          // response back once it is done, from the audit writer's thread.
+          HeldResponses* waiting = self->context_.held;
+          waiting->Add();
+          auto respond = [self, waiting, keep = item.keep_alive, head = item.head,
+                          http10 = item.http10](Response response) mutable {
+            asio::any_io_executor executor = self->executor_;
+            // Everything moves into the posted call: once Done() returns, the server may go away.
+            asio::post(executor, [self = std::move(self), response = std::move(response), keep,
+                                  head, http10]() mutable {
+              self->handling_ = false;
+              self->Respond(std::move(response), keep, head, http10);
+            });
+            waiting->Done();
+          };
+          // Dispatch catches what a handler throws and answers 500.
+          self->context_.dispatcher->HandleAsync(item.request, item.received, std::move(respond));
+        });
   }
 
   void Respond(Response response, bool keep_alive, bool head, bool http10) {
@@ -589,6 +595,22 @@ class Session final : public ConnectionRegistry::Entry,
 };
 
 }  // namespace
+
+void HeldResponses::Add() {
+  std::lock_guard lock(mu_);
+  ++count_;
+}
+
+void HeldResponses::Done() {
+  // Notified under the lock: the waiter may destroy this object as soon as it sees zero.
+  std::lock_guard lock(mu_);
+  if (--count_ == 0) cv_.notify_all();
+}
+
+void HeldResponses::WaitNone() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return count_ == 0; });
+}
 
 void StartSession(tcp::socket socket, const SessionContext& context) {
   auto executor = socket.get_executor();

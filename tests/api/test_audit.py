@@ -25,6 +25,28 @@ class AuditEventTest(ServerTestCase):
         self.assertEqual(r.status, 403)
 
 
+class AuditWithheldTest(ServerTestCase):
+    def test_a_read_whose_audit_entry_cannot_be_committed_releases_no_data(self):
+        patient = self.server.manifest["patients"][2]["id"]
+        token = self.server.token_for("physician", "hospital")
+        self.server.consent_for(patient, "physician", "hospital")
+        r = self.server.get("/fhir/Patient/" + patient, token=token)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn(patient, r.body)
+
+        # Without the chain head no entry can be appended: the read must fail, with an
+        # OperationOutcome and without the patient's data.
+        self.server.db.sql("DELETE FROM audit_head")
+        r = self.server.get("/fhir/Patient/" + patient, token=token)
+        self.assertGreaterEqual(r.status, 500, r.body)
+        self.assertEqual(r.json()["resourceType"], "OperationOutcome")
+        self.assertNotIn(patient, r.body)
+        self.assertNotIn("name", r.json())
+        self.assertTrue(r.headers.get("X-Request-Id"))
+        self.assertIn("http.response_withheld", self.server.server_log())
+        self.assertNotIn(patient, self.server.server_log())
+
+
 class AuditTamperTest(ServerTestCase):
     def verify(self):
         return run(["audit", "verify", "--db", self.server.db.url], check=False)

@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
 #include "audit/chain_head.h"
 #include "audit_test_util.h"
+#include "core/response_gate.h"
 #include "raw_db.h"
 
 namespace renkei::audit {
@@ -36,6 +38,14 @@ class AuditLogTest : public ::testing::TestWithParam<Engine> {
         [](store::Transaction& tx) { return tx.ScanAudit(1, 1'000'000); });
     EXPECT_TRUE(rows.ok()) << rows.error().ToString();
     return rows.ok() ? std::move(rows).value() : std::vector<store::AuditRow>{};
+  }
+
+  // The entries about one patient, read in a fresh transaction (another connection).
+  Result<std::vector<store::AuditRow>> OfPatient(const std::string& patient_id) {
+    store::AuditFilter f;
+    f.patient_id = patient_id;
+    return store::RunInTransactionWithResult<std::vector<store::AuditRow>>(
+        store(), store::TxMode::kRead, [&](store::Transaction& tx) { return tx.FindAudit(f); });
   }
 
   VerifyReport MustVerify() {
@@ -151,10 +161,7 @@ TEST_P(AuditLogTest, RecordReturnsOnlyWhenCommitted) {
   AuditLog log(store(), clock_);
   ASSERT_TRUE(log.Record(renkei::testing::TestEntry("x", "pat-visible")).ok());
   // A fresh transaction (another connection) sees the entry as soon as Record returned.
-  store::AuditFilter f;
-  f.patient_id = "pat-visible";
-  auto rows = store::RunInTransactionWithResult<std::vector<store::AuditRow>>(
-      store(), store::TxMode::kRead, [&](store::Transaction& tx) { return tx.FindAudit(f); });
+  auto rows = OfPatient("pat-visible");
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].practitioner_id, "x");
@@ -278,6 +285,53 @@ TEST_P(AuditLogTest, RecordReportsAFailedCommit) {
   Status s = log.Record(renkei::testing::TestEntry("after"));
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(All().size(), 3u);
+}
+
+// Inside a server handler (an open response gate) Record does not wait: the gate settles
+// only once the entry is committed, and a failed commit reaches the gate, not the caller.
+Status SettledStatus(ResponseGate& gate) {
+  std::promise<Status> settled;
+  gate.OnSettled([&](Status s) { settled.set_value(std::move(s)); });
+  return settled.get_future().get();
+}
+
+TEST_P(AuditLogTest, UnderAResponseGateTheGateSettlesOnlyWhenCommitted) {
+  AuditLog log(store(), clock_);
+  auto gate = ResponseGate::Make();
+  {
+    ResponseGate::Scope scope(gate);
+    ASSERT_TRUE(log.Record(renkei::testing::TestEntry("x", "pat-gated")).ok());
+    ASSERT_TRUE(log.Record(renkei::testing::TestEntry("y", "pat-gated")).ok());
+  }
+  ASSERT_TRUE(SettledStatus(*gate).ok());
+  auto rows = OfPatient("pat-gated");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 2u);
+  EXPECT_TRUE(MustVerify().ok);
+}
+
+TEST_P(AuditLogTest, UnderAResponseGateAFailedCommitReachesTheGate) {
+  BuildChain(2);
+  Raw()->Exec("DELETE FROM audit_head");
+  AuditLog log(store(), clock_);
+  auto gate = ResponseGate::Make();
+  {
+    ResponseGate::Scope scope(gate);
+    // The caller cannot know yet; the gate withholds the response.
+    EXPECT_TRUE(log.Record(renkei::testing::TestEntry("after")).ok());
+  }
+  EXPECT_FALSE(SettledStatus(*gate).ok());
+  EXPECT_EQ(All().size(), 2u);
+}
+
+TEST_P(AuditLogTest, WithoutAGateRecordStillWaits) {
+  AuditLog log(store(), clock_);
+  auto gate = ResponseGate::Make();
+  { ResponseGate::Scope scope(gate); }  // closed again: later calls are not held
+  ASSERT_TRUE(log.Record(renkei::testing::TestEntry("z", "pat-after-scope")).ok());
+  auto rows = OfPatient("pat-after-scope");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 1u);
 }
 
 TEST_P(AuditLogTest, RemovedHeadIsDetected) {
