@@ -241,4 +241,29 @@ bool InTransaction(sql::Connection& conn) {
   return sqlite3_get_autocommit(static_cast<SqliteConnection&>(conn).handle()) == 0;
 }
 
+namespace {
+
+int OnWalCommit(void* context, sqlite3*, const char*, int pages) {
+  (*static_cast<std::function<void(int)>*>(context))(pages);
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+Status DeferCheckpoints(sql::Connection& writer, std::function<void(int)>* on_commit) {
+  // Set after journal_mode=WAL: the hook replaces SQLite's own autocheckpoint hook, and
+  // wal_autocheckpoint=0 says so explicitly (sqlite.org/c3ref/wal_autocheckpoint.html).
+  RK_TRY(writer.ExecScript("PRAGMA wal_autocheckpoint=0;"));
+  sqlite3_wal_hook(static_cast<SqliteConnection&>(writer).handle(), OnWalCommit, on_commit);
+  return Ok();
+}
+
+Status CheckpointPassive(sql::Connection& conn) {
+  sqlite3* db = static_cast<SqliteConnection&>(conn).handle();
+  int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  // BUSY: another checkpoint runs (a second process on the same file); the next one catches up.
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return SqliteError(db, rc, "wal checkpoint");
+  return Ok();
+}
+
 }  // namespace renkei::store::sqlite

@@ -1,6 +1,7 @@
 // One SQLite connection (sqlite3 C API) with its cache of prepared statements.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,5 +18,15 @@ Result<std::unique_ptr<sql::Connection>> OpenConnection(const std::string& path,
 
 // True while conn (made by OpenConnection) is inside a transaction.
 bool InTransaction(sql::Connection& conn);
+
+// Takes checkpoints off the writer's commits: SQLite then no longer copies the WAL into the
+// database inside whichever COMMIT crosses the threshold, and `on_commit(wal_pages)` is called
+// after every commit of `writer` instead (on the committing thread; it must not block).
+// `on_commit` must outlive the connection.
+Status DeferCheckpoints(sql::Connection& writer, std::function<void(int)>* on_commit);
+
+// A PASSIVE checkpoint on conn: copies the WAL frames no reader still needs into the database
+// without ever waiting for the writer or the readers.
+Status CheckpointPassive(sql::Connection& conn);
 
 }  // namespace renkei::store::sqlite

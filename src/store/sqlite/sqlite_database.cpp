@@ -3,11 +3,14 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "core/log.h"
 #include "store/sqlite/sqlite_connection.h"
 
 namespace renkei::store::sqlite {
@@ -223,10 +226,69 @@ class WriteSession final : public sql::Connection {
   bool given_up_ = false;
 };
 
+// The WAL size at which a checkpoint is asked for: SQLite's own autocheckpoint default.
+constexpr int kCheckpointPages = 1000;
+
+// Copies the WAL into the database on its own thread and connection. SQLite would otherwise
+// run that copy (and its fsyncs) inside whichever COMMIT crosses the threshold, holding the
+// one writer and every read waiting for its audit entry in that group commit. A PASSIVE
+// checkpoint never blocks the writer or the readers (sqlite.org/wal.html#ckpt).
+class Checkpointer {
+ public:
+  explicit Checkpointer(std::unique_ptr<sql::Connection> conn) : conn_(std::move(conn)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Called by the writer after each commit with the WAL's size in pages.
+  void OnCommit(int wal_pages) {
+    if (wal_pages < kCheckpointPages) return;
+    {
+      std::lock_guard lock(mu_);
+      requested_ = true;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return requested_ || stopping_; });
+      if (stopping_) return;
+      requested_ = false;
+      lock.unlock();
+      if (Status s = CheckpointPassive(*conn_); !s.ok()) {
+        log::Warn("sqlite.checkpoint_failed", {{"error", s.error().ToString()}});
+      }
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<sql::Connection> conn_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool requested_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 class SqliteDatabase final : public sql::Database {
  public:
+  // checkpoints: the background checkpointer's connection (null: the writer checkpoints, as
+  // for an in-memory database).
   SqliteDatabase(std::string path, bool memory, int readers, const Options& options,
-                 std::unique_ptr<sql::Connection> writer)
+                 std::unique_ptr<sql::Connection> writer,
+                 std::unique_ptr<sql::Connection> checkpoints)
       : path_(std::move(path)),
         memory_(memory),
         options_(options),
@@ -234,6 +296,20 @@ class SqliteDatabase final : public sql::Database {
         gate_(std::move(writer), !memory) {
     caps_.engine = "sqlite";
     caps_.concurrent_writers = false;
+    if (checkpoints) {
+      checkpointer_ = std::make_unique<Checkpointer>(std::move(checkpoints));
+      on_commit_ = [this](int wal_pages) {
+        if (checkpointer_) checkpointer_->OnCommit(wal_pages);
+      };
+      if (Status s = DeferCheckpoints(gate_.conn(), &on_commit_); !s.ok()) {
+        // The writer keeps checkpointing itself: slower commits, nothing lost.
+        log::Warn("sqlite.checkpointer_off", {{"error", s.error().ToString()}});
+      }
+    }
+  }
+  ~SqliteDatabase() override {
+    // Before the writer closes (its last commits may still call on_commit_).
+    checkpointer_.reset();
   }
 
   Result<sql::Lease> Acquire(TxMode mode) override {
@@ -287,6 +363,9 @@ class SqliteDatabase final : public sql::Database {
   Options options_;
   int max_readers_;
   Capabilities caps_;
+  // Declared before the writer: the writer's commit hook calls on_commit_ until it closes.
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::function<void(int)> on_commit_;
   WriterGate gate_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
@@ -333,8 +412,12 @@ Result<std::unique_ptr<sql::Database>> OpenDatabase(std::string_view path, int r
   bool memory = path == ":memory:";
   std::string p(path);
   RK_ASSIGN_OR_RETURN(auto writer, OpenConnection(p, true, memory, options));
-  return std::unique_ptr<sql::Database>(
-      std::make_unique<SqliteDatabase>(std::move(p), memory, readers, options, std::move(writer)));
+  std::unique_ptr<sql::Connection> checkpoints;
+  if (!memory) {
+    RK_ASSIGN_OR_RETURN(checkpoints, OpenConnection(p, false, false, options));
+  }
+  return std::unique_ptr<sql::Database>(std::make_unique<SqliteDatabase>(
+      std::move(p), memory, readers, options, std::move(writer), std::move(checkpoints)));
 }
 
 }  // namespace renkei::store::sqlite
