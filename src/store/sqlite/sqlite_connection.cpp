@@ -243,18 +243,21 @@ bool InTransaction(sql::Connection& conn) {
 
 namespace {
 
-int OnWalCommit(void* context, sqlite3*, const char*, int pages) {
-  (*static_cast<std::function<void(int)>*>(context))(pages);
+int OnWalCommit(void* context, sqlite3* db, const char* name, int pages) {
+  if ((*static_cast<std::function<bool(int)>*>(context))(pages)) {
+    // What SQLite's own autocheckpoint hook does (sqlite.org/c3ref/wal_autocheckpoint.html).
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
   return SQLITE_OK;
 }
 
 }  // namespace
 
-Status DeferCheckpoints(sql::Connection& writer, std::function<void(int)>* on_commit) {
+Status DeferCheckpoints(sql::Connection& writer, std::function<bool(int)>* after_commit) {
   // Set after journal_mode=WAL: the hook replaces SQLite's own autocheckpoint hook, and
-  // wal_autocheckpoint=0 says so explicitly (sqlite.org/c3ref/wal_autocheckpoint.html).
+  // wal_autocheckpoint=0 says so explicitly.
   RK_TRY(writer.ExecScript("PRAGMA wal_autocheckpoint=0;"));
-  sqlite3_wal_hook(static_cast<SqliteConnection&>(writer).handle(), OnWalCommit, on_commit);
+  sqlite3_wal_hook(static_cast<SqliteConnection&>(writer).handle(), OnWalCommit, after_commit);
   return Ok();
 }
 

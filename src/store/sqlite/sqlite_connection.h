@@ -19,11 +19,12 @@ Result<std::unique_ptr<sql::Connection>> OpenConnection(const std::string& path,
 // True while conn (made by OpenConnection) is inside a transaction.
 bool InTransaction(sql::Connection& conn);
 
-// Takes checkpoints off the writer's commits: SQLite then no longer copies the WAL into the
-// database inside whichever COMMIT crosses the threshold, and `on_commit(wal_pages)` is called
-// after every commit of `writer` instead (on the committing thread; it must not block).
-// `on_commit` must outlive the connection.
-Status DeferCheckpoints(sql::Connection& writer, std::function<void(int)>* on_commit);
+// Takes checkpoints off the writer's commits: SQLite no longer copies the WAL into the
+// database inside whichever COMMIT crosses its threshold. Instead `after_commit(wal_pages)` is
+// called after every commit of `writer` (on the committing thread; it must not block); when it
+// returns true, the writer runs a PASSIVE checkpoint there and then, as SQLite would have.
+// `after_commit` must outlive the connection.
+Status DeferCheckpoints(sql::Connection& writer, std::function<bool(int)>* after_commit);
 
 // A PASSIVE checkpoint on conn: copies the WAL frames no reader still needs into the database
 // without ever waiting for the writer or the readers.
