@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -165,6 +166,34 @@ Status AddToken(const SearchParamDef& def, const std::vector<std::string>& value
   return Ok();
 }
 
+// _sort (FHIR search §3.1.1.5.9): one order, not a comma-separated list. "date" / "-date"
+// only where the type defines a date parameter named "date" (its clinical date); the error
+// names the orders this type allows.
+Status ParseSort(std::string_view value, const std::vector<SearchParamDef>& params,
+                 SearchRequest& out) {
+  const bool has_date = std::any_of(params.begin(), params.end(), [](const SearchParamDef& d) {
+    return d.name == "date" && d.kind == SearchParamKind::kDate;
+  });
+  out.newest_first = false;
+  out.sort_param.clear();
+  out.sort_descending = false;
+  if (value == "-_lastUpdated") {
+    out.newest_first = true;
+  } else if (value == "_lastUpdated") {
+    out.sort_param = "_lastUpdated";
+  } else if (value == "_id") {
+    // the default order
+  } else if (has_date && (value == "date" || value == "-date")) {
+    out.sort_param = "date";
+    out.sort_descending = value == "-date";
+  } else {
+    return BadParam("_sort", fmt::format("'{}' is not a supported order; supported: {}", value,
+                                         has_date ? "date, -date, _lastUpdated, -_lastUpdated, _id"
+                                                  : "_lastUpdated, -_lastUpdated, _id"));
+  }
+  return Ok();
+}
+
 }  // namespace
 
 const std::vector<SearchParamDef>& CommonSearchParams() {
@@ -232,13 +261,7 @@ Result<SearchRequest> ParseSearch(const QueryParams& query,
       continue;
     }
     if (name == "_sort") {
-      if (value == "-_lastUpdated") {
-        out.newest_first = true;
-      } else if (value == "_id") {
-        out.newest_first = false;
-      } else {
-        return BadParam(name, "supported orders are -_lastUpdated and _id");
-      }
+      RK_TRY(ParseSort(value, params, out));
       out.echo.emplace_back(full_name, value);
       continue;
     }

@@ -5,7 +5,9 @@
 // Choices (documented in the CapabilityStatement summary too):
 // - _count above Limits::max_page_size is clamped to it (the spec lets a server return fewer
 //   than asked); _count=0 returns the total only; negative or non-numeric _count is 400.
-// - _sort accepts "-_lastUpdated" (newest first) and "_id"; other orders are 400.
+// - _sort accepts "-_lastUpdated" (newest first), "_lastUpdated", "_id", and "date" / "-date"
+//   where the type defines a date parameter named "date"; other orders are 400 naming the
+//   allowed ones. Resources without a date come last in both directions.
 // - Parameters with an empty value are ignored, as the spec says.
 // - Dates compare in UTC; "eq" at a precision matches the whole period (a day, a month...).
 // - Comma-separated token values must share one system (one store criterion).
@@ -61,6 +63,10 @@ struct SearchRequest {
   std::string cursor;         // _cursor: opaque position from a previous page
   bool include_total = true;  // _total=none turns totals off
   bool newest_first = false;  // _sort=-_lastUpdated
+  // Any other _sort than -_lastUpdated and _id: "date" or "_lastUpdated" ("" otherwise), for
+  // store::SearchQuery::sort_param; sort_descending for "-date".
+  std::string sort_param;
+  bool sort_descending = false;
   // The parameters as understood (without _cursor and _count), for self and next links.
   QueryParams echo;
 };

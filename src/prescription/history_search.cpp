@@ -98,6 +98,8 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
   q.count = search->total_only ? 0 : search->count;
   q.after = search->cursor;
   q.newest_first = search->newest_first;
+  q.sort_param = search->sort_param;
+  q.sort_descending = search->sort_descending;
   q.include_total = search->include_total || search->total_only;
 
   struct Found {

@@ -31,6 +31,8 @@ store::SearchQuery ToStoreQuery(std::string_view type, const fhir::SearchRequest
   q.after = search.cursor;
   q.include_total = search.include_total || search.total_only;
   q.newest_first = search.newest_first;
+  q.sort_param = search.sort_param;
+  q.sort_descending = search.sort_descending;
   return q;
 }
 

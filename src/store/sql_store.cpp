@@ -3,9 +3,10 @@
 #include <array>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <utility>
 
-#include "core/crypto.h"
+#include "store/search_order.h"
 
 namespace renkei::store {
 namespace internal {
@@ -168,44 +169,6 @@ std::string TermCondition(Builder& b, const Criterion& c) {
   return cond + ")";
 }
 
-// Cursor: base64url of "i:<id>" (id order) or "t:<micros>:<id>" (newest first).
-std::string EncodeCursor(const ResourceRow& last, bool newest_first) {
-  std::string raw = newest_first ? "t:" + std::to_string(Micros(last.last_updated)) + ":" + last.id
-                                 : "i:" + last.id;
-  return crypto::Base64UrlEncode(raw);
-}
-
-struct Cursor {
-  int64_t micros = 0;
-  std::string id;
-};
-
-Result<Cursor> DecodeCursor(std::string_view text, bool newest_first) {
-  auto bad = Error(ErrorCode::kInvalid, "invalid paging cursor");
-  auto raw = crypto::Base64UrlDecode(text);
-  if (!raw || raw->size() < 2) return bad;
-  Cursor c;
-  if (!newest_first) {
-    if (raw->compare(0, 2, "i:") != 0) return bad;
-    c.id = raw->substr(2);
-    return c;
-  }
-  if (raw->compare(0, 2, "t:") != 0) return bad;
-  size_t colon = raw->find(':', 2);
-  if (colon == std::string::npos || colon == 2) return bad;
-  std::string num = raw->substr(2, colon - 2);
-  for (char ch : num) {
-    if ((ch < '0' || ch > '9') && ch != '-') return bad;
-  }
-  try {
-    c.micros = std::stoll(num);
-  } catch (...) {
-    return bad;
-  }
-  c.id = raw->substr(colon + 1);
-  return c;
-}
-
 }  // namespace
 
 SqlTransaction::SqlTransaction(sql::Database& db, sql::Lease lease, TxMode mode)
@@ -366,7 +329,8 @@ Result<SearchPage> SqlTransaction::Search(const SearchQuery& query) {
   RK_TRY(Usable(false));
   Builder b;
   std::string type_param = b.Add(query.type);
-  std::string where = "r.type = " + type_param + " AND r.deleted = 0";
+  std::string where =
+      "r.type = " + type_param + (query.deleted_only ? " AND r.deleted = 1" : " AND r.deleted = 0");
   std::string patient_param;
   if (query.patient_id) {
     patient_param = b.Add(*query.patient_id);
@@ -406,30 +370,109 @@ Result<SearchPage> SqlTransaction::Search(const SearchQuery& query) {
   }
   if (query.count == 0) return page;
 
+  const Order order = OrderOf(query);
+  const bool by_term = order.key == OrderKey::kTerm;
+  const char* dir = order.descending ? " DESC" : " ASC";
+  const char* beyond = order.descending ? " < " : " > ";
   std::string text = "SELECT ";
   text += kResourceCols;
-  text += " FROM resources r";
-  text += kJoinJson;
-  text += " WHERE " + where;
+  if (by_term) {
+    // Each matching row's sort value: the lowest of its values ascending, the highest
+    // descending (as FHIR sorts repeating elements), from one grouped pass over the term's
+    // entries of this type (of this patient only when scoped: the patient-first index), joined
+    // by key. A correlated MAX per row would let SQLite walk the patient's whole term list per
+    // row (its min/max shortcut on the (patient_id, type, param, value) index).
+    text += ", r.sk FROM (SELECT r.patient_id, r.type, r.id, r.version, r.last_updated, ";
+    text += "r.deleted, k.sk FROM resources r LEFT JOIN (SELECT s.patient_id, s.id, ";
+    text += order.descending ? "MAX" : "MIN";
+    text += "(s.value) AS sk FROM search_index s WHERE s.type = " + type_param;
+    if (query.patient_id) text += " AND s.patient_id = " + patient_param;
+    text += " AND s.param = " + b.AddOwned(order.param) +
+            " GROUP BY s.patient_id, s.id) k ON k.patient_id = r.patient_id AND k.id = r.id "
+            "WHERE " +
+            where + ") r";
+    text += kJoinJson;
+    text += " WHERE 1 = 1";
+  } else {
+    text += " FROM resources r";
+    text += kJoinJson;
+    text += " WHERE " + where;
+  }
   if (!query.after.empty()) {
-    RK_ASSIGN_OR_RETURN(Cursor cursor, DecodeCursor(query.after, query.newest_first));
-    if (query.newest_first) {
-      std::string t = b.Add(cursor.micros);
-      std::string id = b.AddOwned(cursor.id);
-      text +=
-          " AND (r.last_updated < " + t + " OR (r.last_updated = " + t + " AND r.id < " + id + "))";
-    } else {
-      text += " AND r.id > " + b.AddOwned(cursor.id);
+    RK_ASSIGN_OR_RETURN(Cursor cursor, DecodeCursor(query.after, order));
+    std::string id = b.AddOwned(cursor.id);
+    switch (order.key) {
+      case OrderKey::kId:
+        text += " AND r.id" + std::string(beyond) + id;
+        break;
+      case OrderKey::kUpdated: {
+        std::string t = b.Add(cursor.micros);
+        text += " AND (r.last_updated" + std::string(beyond) + t + " OR (r.last_updated = " + t +
+                " AND r.id" + beyond + id + "))";
+        break;
+      }
+      case OrderKey::kTerm:
+        if (cursor.value) {
+          // Rows without the term follow every row with one, in both directions.
+          std::string v = b.AddOwned(*cursor.value);
+          text += " AND (r.sk IS NULL OR r.sk" + std::string(beyond) + v + " OR (r.sk = " + v +
+                  " AND r.id" + beyond + id + "))";
+        } else {
+          text += " AND r.sk IS NULL AND r.id" + std::string(beyond) + id;
+        }
+        break;
     }
   }
-  text += query.newest_first ? " ORDER BY r.last_updated DESC, r.id DESC" : " ORDER BY r.id";
+  switch (order.key) {
+    case OrderKey::kId:
+      text += " ORDER BY r.id" + std::string(dir);
+      break;
+    case OrderKey::kUpdated:
+      text += " ORDER BY r.last_updated" + std::string(dir) + ", r.id" + dir;
+      break;
+    case OrderKey::kTerm:
+      text += " ORDER BY CASE WHEN r.sk IS NULL THEN 1 ELSE 0 END, r.sk" + std::string(dir) +
+              ", r.id" + dir;
+      break;
+  }
   // One row more than the page tells whether another page follows.
   text += " LIMIT " + b.Add(sql::SqlLimit(query.count) + 1);
-  RK_TRY(Query(text, b.params(),
-               [&](const sql::Row& row) { page.rows.push_back(ResourceFrom(row)); }));
+  std::vector<std::optional<std::string>> values;  // kTerm: each row's sort value
+  RK_TRY(Query(text, b.params(), [&](const sql::Row& row) {
+    page.rows.push_back(ResourceFrom(row));
+    if (by_term) {
+      values.push_back(row.IsNull(7) ? std::nullopt
+                                     : std::optional<std::string>(std::string(row.Text(7))));
+    }
+  }));
   if (page.rows.size() > static_cast<size_t>(sql::SqlLimit(query.count))) {
     page.rows.pop_back();
-    page.next_cursor = EncodeCursor(page.rows.back(), query.newest_first);
+    const size_t last = page.rows.size() - 1;
+    page.next_cursor = EncodeCursor(order, page.rows.back(), by_term ? values[last] : std::nullopt);
+  }
+  if (!query.terms_of.empty()) {
+    // A point lookup on the patient-first key per row; pages asking for terms are small.
+    Builder tb;
+    std::string terms_text =
+        "SELECT param, system, value FROM search_index WHERE patient_id = $1 AND type = $2 AND "
+        "id = $3 AND param IN (";
+    tb.Add(nullptr);
+    tb.Add(nullptr);
+    tb.Add(nullptr);
+    for (size_t i = 0; i < query.terms_of.size(); ++i) {
+      if (i > 0) terms_text += ", ";
+      terms_text += tb.Add(query.terms_of[i]);
+    }
+    terms_text += ") ORDER BY param, system, value";
+    for (const ResourceRow& row : page.rows) {
+      tb.params()[0] = sql::Param(row.patient_id);
+      tb.params()[1] = sql::Param(row.type);
+      tb.params()[2] = sql::Param(row.id);
+      std::vector<IndexTerm>& terms = page.terms.emplace_back();
+      RK_TRY(Query(terms_text, tb.params(), [&](const sql::Row& r) {
+        terms.push_back({std::string(r.Text(0)), std::string(r.Text(1)), std::string(r.Text(2))});
+      }));
+    }
   }
   return page;
 }

@@ -65,12 +65,30 @@ struct SearchQuery {
   bool include_total = true;
   // Sort order: by last_updated descending when true, else by id ascending.
   bool newest_first = false;
+  // When not empty, sorts by this index term instead (newest_first is then ignored): by each
+  // resource's lowest value of the term ascending, its highest descending (FHIR search
+  // "_sort"), ties broken by id in the same direction; resources without the term come last
+  // in both directions. Values compare as byte strings (dates are FormatInstant text).
+  // "_lastUpdated" and "_id" name the version time and the id themselves. A cursor fits only
+  // the order it was made under (kInvalid otherwise). Totals do not depend on the order.
+  std::string sort_param;
+  bool sort_descending = false;
+  // Searches the tombstones instead: resources whose current version is a delete (json
+  // empty). They match only by the terms their deleting write kept (usually none), e.g. what
+  // a read needs to answer 410 Gone rather than 404 to those who could have read the resource.
+  bool deleted_only = false;
+  // Also returns each row's index terms under these parameters (SearchPage::terms), e.g. the
+  // facts a tombstone kept. Empty (the usual): none are read.
+  std::vector<std::string> terms_of;
 };
 
 struct SearchPage {
   std::vector<ResourceRow> rows;
   std::optional<int64_t> total;  // number of matches (all pages) when requested
   std::string next_cursor;       // "" when there is no further page
+  // When SearchQuery::terms_of is set: terms[i] are rows[i]'s terms under those parameters,
+  // ordered by param, system, value.
+  std::vector<std::vector<IndexTerm>> terms;
 };
 
 // A key registered for a principal: a practitioner's token-signing key or a patient's card
@@ -143,7 +161,7 @@ class Transaction {
   // only its tombstone (reads answer 410) and none of its content stays behind (retention, and
   // registrations replaced by their bundle identifier). No-op for an unknown resource.
   virtual Status EraseHistory(std::string_view type, std::string_view id) = 0;
-  // Current, not deleted resources matching the query.
+  // Current, not deleted resources matching the query (only deleted ones: deleted_only).
   virtual Result<SearchPage> Search(const SearchQuery& query) = 0;
 
   // --- Idempotency (X-Request-Id / If-None-Exist retries) -----------------------------

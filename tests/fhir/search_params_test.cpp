@@ -192,6 +192,66 @@ TEST(ParseSearchTest, ResultParameters) {
   EXPECT_FALSE(Parse({{"_format", "xml"}}).ok());
 }
 
+const std::vector<SearchParamDef>& ObservationParams() {
+  static const std::vector<SearchParamDef> kParams = {
+      {"code", SearchParamKind::kToken, "", false, ""},
+      {"date", SearchParamKind::kDate, "", false, ""},
+  };
+  return kParams;
+}
+
+TEST(ParseSortTest, DateOrdersWhereTheTypeHasADate) {
+  auto desc = ParseSearch({{"_sort", "-date"}, {"code", "x"}}, ObservationParams(), Limits{});
+  ASSERT_TRUE(desc.ok()) << desc.error().ToString();
+  EXPECT_EQ(desc->sort_param, "date");
+  EXPECT_TRUE(desc->sort_descending);
+  EXPECT_FALSE(desc->newest_first);
+  // The self and next links carry the order.
+  EXPECT_EQ(PageQuery(*desc, "c"), "_sort=-date&code=x&_count=50&_cursor=c");
+  auto asc = ParseSearch({{"_sort", "date"}}, ObservationParams(), Limits{});
+  ASSERT_TRUE(asc.ok());
+  EXPECT_EQ(asc->sort_param, "date");
+  EXPECT_FALSE(asc->sort_descending);
+}
+
+TEST(ParseSortTest, LastUpdatedBothWaysAndId) {
+  auto oldest = Parse({{"_sort", "_lastUpdated"}});
+  ASSERT_TRUE(oldest.ok());
+  EXPECT_EQ(oldest->sort_param, "_lastUpdated");
+  EXPECT_FALSE(oldest->sort_descending);
+  EXPECT_FALSE(oldest->newest_first);
+  auto newest = Parse({{"_sort", "-_lastUpdated"}});
+  ASSERT_TRUE(newest.ok());
+  EXPECT_TRUE(newest->newest_first);
+  EXPECT_EQ(newest->sort_param, "");
+  // The last _sort given wins, and resets what an earlier one set.
+  auto id = ParseSearch({{"_sort", "-date"}, {"_sort", "_id"}}, ObservationParams(), Limits{});
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(id->sort_param, "");
+  EXPECT_FALSE(id->sort_descending);
+  EXPECT_FALSE(id->newest_first);
+}
+
+TEST(ParseSortTest, UnknownOrderNamesTheAllowedOnes) {
+  // Patient has no "date" parameter (birthdate is not the clinical date).
+  for (const char* order : {"date", "-date", "birthdate", "-_id", "date,_id", "DATE"}) {
+    auto r = Parse({{"_sort", order}});
+    ASSERT_FALSE(r.ok()) << order;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalid);
+    EXPECT_NE(r.error().message().find("supported: _lastUpdated, -_lastUpdated, _id"),
+              std::string::npos)
+        << r.error().message();
+    EXPECT_EQ(r.error().message().find("-date,"), std::string::npos);
+  }
+  auto obs = ParseSearch({{"_sort", "-code"}}, ObservationParams(), Limits{});
+  ASSERT_FALSE(obs.ok());
+  EXPECT_NE(obs.error().message().find("supported: date, -date, _lastUpdated, -_lastUpdated, _id"),
+            std::string::npos)
+      << obs.error().message();
+  // Lenient handling skips unknown parameters, never a bad order.
+  EXPECT_FALSE(ParseSearch({{"_sort", "-code"}}, ObservationParams(), Limits{}, true).ok());
+}
+
 TEST(PageQueryTest, EchoesParametersAndCursor) {
   auto r = Parse({{"name", "やまだ"}, {"_count", "10"}, {"_cursor", "old"}});
   ASSERT_TRUE(r.ok());
