@@ -2,6 +2,8 @@
 // hash, and the DocumentReference listings (the addressee's inbox, the sender's receipts, a
 // patient's checkup reports with consent inside the query). Each asks access::Decide and
 // audits before data leaves.
+#include "clinical/document_read.h"
+
 #include <fmt/format.h>
 
 #include <map>
@@ -38,6 +40,43 @@ const std::vector<fhir::SearchParamDef>& DocumentParams() {
   return kParams;
 }
 
+// The state a tombstone kept (DocumentTombstoneTerms) and the category of attachment sha in
+// it; nullopt when it kept too little to decide on (then nobody learns it existed).
+struct GoneDocument {
+  DocumentState state;
+  access::Category category = access::Category::kReferralLetters;
+};
+std::optional<GoneDocument> GoneDocumentOf(const std::vector<store::IndexTerm>& terms,
+                                           std::string_view sha) {
+  GoneDocument g;
+  bool typed = false;
+  bool holds = false;
+  for (const store::IndexTerm& t : terms) {
+    if (t.param == kParamDocType) {
+      auto type = DocumentTypeOfCode(t.value);
+      if (!type) return std::nullopt;
+      g.state.type = *type;
+      typed = true;
+    } else if (t.param == kParamAuthor) {
+      g.state.author = t.value;
+    } else if (t.param == kParamAddressee) {
+      g.state.addressee = t.value;
+    } else if (t.param == kParamInsurer) {
+      g.state.insurer = t.value;
+    } else if (t.param == kParamTombstoneConsent) {
+      g.state.consent = t.value;
+    } else if (t.param == kParamAttachment && t.value == sha) {
+      holds = true;
+      if (t.system == kDischargeSummarySystem) g.category = access::Category::kDischargeSummaries;
+    }
+  }
+  if (!typed || !holds || g.state.author.empty()) return std::nullopt;
+  if (g.category != access::Category::kDischargeSummaries) {
+    g.category = DocumentCategory(g.state.type);
+  }
+  return g;
+}
+
 Error Unauthenticated() {
   return Error(ErrorCode::kUnauthenticated, "an access token is required");
 }
@@ -49,6 +88,28 @@ bool WantsFhirJson(const Request& req) {
 }
 
 }  // namespace
+
+std::vector<store::IndexTerm> DocumentTombstoneTerms(const store::ResourceRow& row) {
+  std::vector<store::IndexTerm> terms;
+  if (row.type != kDocumentBundleType || row.deleted) return terms;
+  auto stored = json::ParseObject(row.json, Limits{});
+  if (!stored.ok()) return terms;
+  const std::vector<StoredAttachment> attachments = AttachmentsOf(*stored);
+  // A document without attachments leaves nothing: its own read answers 410 by its id.
+  if (attachments.empty()) return terms;
+  const DocumentState s = DocumentStateOf(*stored);
+  for (const StoredAttachment& a : attachments) {
+    terms.push_back({std::string(kParamAttachment),
+                     a.discharge_summary ? std::string(kDischargeSummarySystem) : std::string(),
+                     a.sha256});
+  }
+  terms.push_back({std::string(kParamDocType), "", std::string(DocumentTypeCode(s.type))});
+  terms.push_back({std::string(kParamAuthor), "", s.author});
+  if (!s.addressee.empty()) terms.push_back({std::string(kParamAddressee), "", s.addressee});
+  if (!s.insurer.empty()) terms.push_back({std::string(kParamInsurer), "", s.insurer});
+  if (!s.consent.empty()) terms.push_back({std::string(kParamTombstoneConsent), "", s.consent});
+  return terms;
+}
 
 Response DocumentService::HandleRead(Request& req) {
   if (!req.principal) return fhir::ErrorResponse(Unauthenticated());
@@ -140,6 +201,7 @@ Response DocumentService::HandleBinary(Request& req) {
     access::Category category = access::Category::kReferralLetters;
     std::string content_type;
     Verdict verdict;
+    bool gone = false;  // only deleted documents held it, and the caller could have read one
   };
   const TimePoint now = clock_.Now();
   auto found = store::RunInTransactionWithResult<
@@ -172,9 +234,40 @@ Response DocumentService::HandleBinary(Request& req) {
       }
       if (v.decision.permit) break;
     }
+    if (f.any) return f;
+    // No current document holds it. If deleted ones did (their tombstones keep the facts the
+    // decision needs, DocumentTombstoneTerms), the caller who could have read one of them
+    // learns it is gone (issue 5: after deletion, 410 Gone); anyone else gets 404 as for an
+    // unknown hash, which names content and so must not confirm that it was ever held.
+    store::SearchQuery gone = q;
+    gone.deleted_only = true;
+    gone.terms_of = {std::string(kParamAttachment), std::string(kParamDocType),
+                     std::string(kParamAuthor),     std::string(kParamAddressee),
+                     std::string(kParamInsurer),    std::string(kParamTombstoneConsent)};
+    RK_ASSIGN_OR_RETURN(store::SearchPage tombstones, tx.Search(gone));
+    for (size_t i = 0; i < tombstones.rows.size(); ++i) {
+      auto doc = GoneDocumentOf(tombstones.terms[i], sha);
+      if (!doc) continue;
+      RK_ASSIGN_OR_RETURN(Verdict v,
+                          DecideDocument(tx, who, claim->view(), claim->code(), tombstones.rows[i],
+                                         doc->state, doc->category, now));
+      if (v.decision.permit) {
+        f.gone = true;
+        break;
+      }
+    }
     return f;
   });
   if (!found.ok()) return fhir::ErrorResponse(found.error());
+  if (found->gone) {
+    // As for a deleted document's read: the attempt is audited, no data leaves.
+    audit::AuditEntry entry =
+        audit::EntryFor(who, "", "read", kDocumentBundleType, claim->code(), "error");
+    entry.detail = json::Serialize(json::object{{"status", 410}, {"attachment", true}});
+    (void)audit_.Record(std::move(entry));
+    return fhir::ErrorResponse(
+        Error(ErrorCode::kGone, "the documents holding this attachment have been deleted"));
+  }
   if (!found->any) return fhir::ErrorResponse(Error(ErrorCode::kNotFound, "no such attachment"));
   if (!found->verdict.decision.permit) {
     AuditRefusal(who, found->patient_id, "read", found->category, found->verdict.purpose);
@@ -267,6 +360,8 @@ Response DocumentService::SearchInbox(Request& req, const Principal& who, bool a
   q.count = search->total_only ? 0 : search->count;
   q.after = search->cursor;
   q.newest_first = search->newest_first;
+  q.sort_param = search->sort_param;
+  q.sort_descending = search->sort_descending;
   q.include_total = search->include_total || search->total_only;
 
   // Who may list at all: the decision on a document of this facility that could be opened to
@@ -381,6 +476,8 @@ Response DocumentService::SearchPatient(Request& req, const Principal& who,
   q.count = search->total_only ? 0 : search->count;
   q.after = search->cursor;
   q.newest_first = search->newest_first;
+  q.sort_param = search->sort_param;
+  q.sort_descending = search->sort_descending;
   q.include_total = search->include_total || search->total_only;
 
   struct Found {

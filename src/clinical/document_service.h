@@ -20,7 +20,8 @@
 //        portal (pattern 2).
 //   GET  /fhir/Bundle/{id}/$receipt       the sender's read receipt (Parameters).
 //   GET  /fhir/Binary/{sha256}            an attachment, for whoever may read a document
-//        holding it (raw bytes; FHIR Binary JSON when Accept asks for FHIR JSON).
+//        holding it (raw bytes; FHIR Binary JSON when Accept asks for FHIR JSON); 410
+//        when only deleted documents the caller could have read held it.
 #pragma once
 
 #include <cstddef>

@@ -3,6 +3,7 @@
 #include <set>
 #include <vector>
 
+#include "clinical/document_read.h"
 #include "core/log.h"
 #include "retention/passes.h"
 
@@ -75,7 +76,9 @@ Status RunBatch(store::Transaction& tx, audit::AuditLog& audit, const internal::
     tombstone.last_updated = now;
     tombstone.deleted = true;
     tombstone.patient_id = row.patient_id;
-    auto written = tx.WriteResource(tombstone, {}, row.version);
+    // A document's tombstone keeps what its attachments' readers need for 410 Gone
+    // (clinical/document_read.h); any other tombstone keeps nothing.
+    auto written = tx.WriteResource(tombstone, clinical::DocumentTombstoneTerms(row), row.version);
     if (!written.ok() && written.error().code() == ErrorCode::kConflict) {
       // Changed since this transaction's search (another server's sweep, a re-sent bundle):
       // judge the batch again on a fresh snapshot.

@@ -252,3 +252,15 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.close()
+
+    def patient(self, n):
+        """The n-th seeded patient with an active coverage."""
+        active = [p for p in self.server.manifest["patients"] if p.get("coverage") == "active"]
+        return active[n]
+
+    def at(self, qualification, facility):
+        """An access token of a practitioner with this qualification at this facility code."""
+        for p in self.server.manifest["practitioners"]:
+            if p["qualification"] == qualification and p["facility"] == facility:
+                return self.server.token(p["id"])
+        self.fail(f"no {qualification} at {facility}")

@@ -58,10 +58,6 @@ def section(summary, code):
 class ClinicalItemsTest(ServerTestCase):
     patients = 30
 
-    def patient(self, n):
-        active = [p for p in self.server.manifest["patients"] if p.get("coverage") == "active"]
-        return active[n]
-
     def hospital_doctor(self):
         return self.server.token_for("physician", "hospital")  # 1310000011, the sender
 

@@ -85,16 +85,6 @@ def param(params, name):
 class DocumentsTest(ServerTestCase):
     patients = 20
 
-    def patient(self, n):
-        active = [p for p in self.server.manifest["patients"] if p.get("coverage") == "active"]
-        return active[n]
-
-    def at(self, qualification, facility):
-        for p in self.server.manifest["practitioners"]:
-            if p["qualification"] == qualification and p["facility"] == facility:
-                return self.server.token(p["id"])
-        self.fail(f"no {qualification} at {facility}")
-
     def login(self, patient_id):
         return run(["card", "login", "--keys", self.server.keys, "--patient", patient_id,
                     "--url", self.server.base_url]).stdout.strip()

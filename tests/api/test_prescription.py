@@ -66,10 +66,6 @@ def alerts(doc, index=0):
 
 
 class PrescriptionTest(ServerTestCase):
-    def patient(self, n):
-        active = [p for p in self.server.manifest["patients"] if p.get("coverage") == "active"]
-        return active[n]
-
     def doctor(self, facility_type):
         return self.server.token_for("physician", facility_type)
 

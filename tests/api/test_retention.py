@@ -21,16 +21,6 @@ def later(days):
 class RetentionTest(ServerTestCase):
     patients = 20
 
-    def patient(self, n):
-        active = [p for p in self.server.manifest["patients"] if p.get("coverage") == "active"]
-        return active[n]
-
-    def at(self, qualification, facility):
-        for p in self.server.manifest["practitioners"]:
-            if p["qualification"] == qualification and p["facility"] == facility:
-                return self.server.token(p["id"])
-        self.fail(f"no {qualification} at {facility}")
-
     def blobs(self):
         found = []
         for _, _, files in os.walk(self.server.blob_dir):
