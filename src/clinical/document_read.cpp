@@ -357,12 +357,7 @@ Response DocumentService::SearchInbox(Request& req, const Principal& who, bool a
                           "",
                           {std::string(DocumentTypeCode(DocumentType::kReferralLetter))}});
   }
-  q.count = search->total_only ? 0 : search->count;
-  q.after = search->cursor;
-  q.newest_first = search->newest_first;
-  q.sort_param = search->sort_param;
-  q.sort_descending = search->sort_descending;
-  q.include_total = search->include_total || search->total_only;
+  registry::SetPagingAndOrder(q, *search);
 
   // Who may list at all: the decision on a document of this facility that could be opened to
   // it (addressed to it with the patient's consent, or its own).
@@ -473,12 +468,7 @@ Response DocumentService::SearchPatient(Request& req, const Principal& who,
                         false,
                         "",
                         {std::string(DocumentTypeCode(DocumentType::kCheckupReport))}});
-  q.count = search->total_only ? 0 : search->count;
-  q.after = search->cursor;
-  q.newest_first = search->newest_first;
-  q.sort_param = search->sort_param;
-  q.sort_descending = search->sort_descending;
-  q.include_total = search->include_total || search->total_only;
+  registry::SetPagingAndOrder(q, *search);
 
   struct Found {
     store::SearchPage page;

@@ -95,12 +95,7 @@ Response PrescriptionService::HandleSearch(Request& req, std::string_view type) 
   auto claim = access::ClaimedPurposeOf(req, who);
   if (!claim.ok()) return fhir::ErrorResponse(claim.error());
   q.patient_id = patient_id;
-  q.count = search->total_only ? 0 : search->count;
-  q.after = search->cursor;
-  q.newest_first = search->newest_first;
-  q.sort_param = search->sort_param;
-  q.sort_descending = search->sort_descending;
-  q.include_total = search->include_total || search->total_only;
+  registry::SetPagingAndOrder(q, *search);
 
   struct Found {
     store::SearchPage page;

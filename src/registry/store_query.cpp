@@ -27,13 +27,17 @@ store::SearchQuery ToStoreQuery(std::string_view type, const fhir::SearchRequest
     q.criteria.push_back(
         store::Criterion{c.param, ToMatchOp(c.op), c.has_system, c.system, c.values});
   }
+  SetPagingAndOrder(q, search);
+  return q;
+}
+
+void SetPagingAndOrder(store::SearchQuery& q, const fhir::SearchRequest& search) {
   q.count = search.total_only ? 0 : search.count;
   q.after = search.cursor;
   q.include_total = search.include_total || search.total_only;
   q.newest_first = search.newest_first;
   q.sort_param = search.sort_param;
   q.sort_descending = search.sort_descending;
-  return q;
 }
 
 }  // namespace renkei::registry

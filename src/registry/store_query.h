@@ -13,5 +13,8 @@ store::MatchOp ToMatchOp(fhir::SearchOp op);
 // type, the criteria (AND), page size (_count; 0 when only the total is asked), cursor,
 // total and order of search.
 store::SearchQuery ToStoreQuery(std::string_view type, const fhir::SearchRequest& search);
+// Page size (0 when only the total is asked), cursor, total and order of search, for services
+// that build their criteria themselves.
+void SetPagingAndOrder(store::SearchQuery& q, const fhir::SearchRequest& search);
 
 }  // namespace renkei::registry
