@@ -12,16 +12,6 @@ namespace {
 
 constexpr std::string_view kCategory = "Consent";
 
-std::string_view OutcomeOf(const Error& e) {
-  switch (e.code()) {
-    case ErrorCode::kUnauthenticated:
-    case ErrorCode::kForbidden:
-      return "denied";
-    default:
-      return "error";
-  }
-}
-
 // Card readers stand at the reception of care facilities (DOMAIN.md §1); the clerk who runs
 // the reader records the consent, which by itself shows nothing to anyone.
 bool IsCareFacility(FacilityType t) {
@@ -61,7 +51,7 @@ ConsentService::ConsentService(store::Store& store, audit::AuditLog& audit,
 Result<json::object> ConsentService::RecordCardConsent(const Principal& who, std::string_view jws) {
   auto refuse = [&](Error e, std::string_view patient_id = "") -> Result<json::object> {
     audit::AuditEntry entry =
-        audit::EntryFor(who, patient_id, "create", kCategory, "TREAT", OutcomeOf(e));
+        audit::EntryFor(who, patient_id, "create", kCategory, "TREAT", audit::OutcomeOf(e));
     RK_TRY(audit_.Record(std::move(entry)));
     return e;
   };

@@ -71,6 +71,18 @@ Status AppendChained(store::Transaction& tx, const std::vector<AuditEntry>& entr
 
 }  // namespace
 
+std::string_view OutcomeOf(const Error& e, NotFoundIs not_found) {
+  switch (e.code()) {
+    case ErrorCode::kUnauthenticated:
+    case ErrorCode::kForbidden:
+      return "denied";
+    case ErrorCode::kNotFound:
+      return not_found == NotFoundIs::kDenied ? "denied" : "error";
+    default:
+      return "error";
+  }
+}
+
 AuditEntry EntryFor(const Principal& who, std::string_view patient_id, std::string_view action,
                     std::string_view category, std::string_view purpose, std::string_view outcome) {
   AuditEntry e;

@@ -31,6 +31,15 @@ struct AuditEntry {
   std::string detail;               // JSON object text or ""; no names, no tokens
 };
 
+// How a service answers a refusal it must not disclose: kDenied when its 404 may stand in for
+// "you may not see this" (documents, prescriptions: a record's existence is never confirmed
+// to a principal who may not read it), kError when a 404 only ever means "there is none".
+enum class NotFoundIs { kError, kDenied };
+
+// The audit outcome of a failed request: "denied" when access was refused (401, 403, and 404
+// under NotFoundIs::kDenied), else "error".
+std::string_view OutcomeOf(const Error& e, NotFoundIs not_found = NotFoundIs::kError);
+
 // Fills who-fields from the principal.
 AuditEntry EntryFor(const Principal& who, std::string_view patient_id, std::string_view action,
                     std::string_view category, std::string_view purpose,

@@ -15,9 +15,6 @@
 
 namespace renkei::clinical::internal {
 
-// "denied" for refusals (401/403/404), else "error".
-std::string_view OutcomeOf(const Error& e);
-
 // The DocumentReference listing a stored document: type, subject, date, author, addressee,
 // delivery state and the document's url; no clinical content. readable: whether the caller
 // may retrieve it now (inbox), omitted when nullopt.

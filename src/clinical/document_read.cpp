@@ -516,9 +516,9 @@ Response DocumentService::SearchPatient(Request& req, const Principal& who,
   const std::string purpose = found.ok() && found->decision.permit
                                   ? std::string(found->decision.basis)
                                   : std::string(claim->code());
-  audit::AuditEntry entry =
-      audit::EntryFor(who, patient_id, "search", "checkup_results", purpose,
-                      found.ok() ? "success" : internal::OutcomeOf(found.error()));
+  audit::AuditEntry entry = audit::EntryFor(
+      who, patient_id, "search", "checkup_results", purpose,
+      found.ok() ? "success" : audit::OutcomeOf(found.error(), audit::NotFoundIs::kDenied));
   if (!found.ok()) {
     (void)audit_.Record(std::move(entry));
     return fhir::ErrorResponse(found.error());

@@ -25,17 +25,6 @@ constexpr std::string_view kDeliveryExtension =
     "http://renkei.jp/fhir/StructureDefinition/document-delivery";
 constexpr std::string_view kDocTypeSystem = "http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes";
 
-std::string_view OutcomeOf(const Error& e) {
-  switch (e.code()) {
-    case ErrorCode::kUnauthenticated:
-    case ErrorCode::kForbidden:
-    case ErrorCode::kNotFound:
-      return "denied";
-    default:
-      return "error";
-  }
-}
-
 json::object DocumentReferenceOf(const store::ResourceRow& row, const DocumentState& s,
                                  bool with_subject, std::optional<bool> readable) {
   json::object d{{"resourceType", "DocumentReference"},

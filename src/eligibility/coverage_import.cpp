@@ -162,11 +162,6 @@ std::string SummaryDetail(const ImportSummary& s) {
       s.patients_created, s.patients_updated, s.coverages_created, s.coverages_updated);
 }
 
-std::string_view OutcomeOf(const Error& e) {
-  return e.code() == ErrorCode::kForbidden || e.code() == ErrorCode::kUnauthenticated ? "denied"
-                                                                                      : "error";
-}
-
 }  // namespace
 
 Result<ImportSummary> ImportCoverages(store::Store& store, audit::AuditLog& audit,
@@ -197,7 +192,7 @@ Result<ImportSummary> ImportCoverages(store::Store& store, audit::AuditLog& audi
   if (!result.ok()) {
     // The load stored nothing; its attempt is still on record.
     audit::AuditEntry entry =
-        audit::EntryFor(who, "", kAction, kCategory, kPurpose, OutcomeOf(result.error()));
+        audit::EntryFor(who, "", kAction, kCategory, kPurpose, audit::OutcomeOf(result.error()));
     RK_TRY(audit.Record(std::move(entry)));
   }
   return result;

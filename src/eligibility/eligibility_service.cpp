@@ -19,16 +19,6 @@ bool IsCareFacility(FacilityType t) {
          t == FacilityType::kDentalClinic || t == FacilityType::kPharmacy;
 }
 
-std::string_view OutcomeOf(const Error& e) {
-  switch (e.code()) {
-    case ErrorCode::kUnauthenticated:
-    case ErrorCode::kForbidden:
-      return "denied";
-    default:
-      return "error";
-  }
-}
-
 // "Patient/<id>" -> "<id>", else "".
 std::string PatientIdOf(std::string_view reference) {
   constexpr std::string_view kPrefix = "Patient/";
@@ -78,7 +68,7 @@ Result<Verification> EligibilityService::Verify(const Principal& who,
   Result<Verification> result = VerifyUnaudited(who, request, patient_id);
   audit::AuditEntry entry =
       audit::EntryFor(who, patient_id, kAction, kCategory, kPurpose,
-                      result.ok() ? std::string_view("success") : OutcomeOf(result.error()));
+                      result.ok() ? std::string_view("success") : audit::OutcomeOf(result.error()));
   entry.detail = fmt::format(R"({{"by":"{}","reason":"{}"}})", request.card ? "card" : "numbers",
                              result.ok() ? ToString(result->reason) : "failed");
   // The answer leaves only after its audit entry is committed (DESIGN.md §7).

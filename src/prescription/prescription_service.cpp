@@ -17,17 +17,6 @@ namespace {
 
 using internal::Param;
 
-std::string_view OutcomeOf(const Error& e) {
-  switch (e.code()) {
-    case ErrorCode::kUnauthenticated:
-    case ErrorCode::kForbidden:
-    case ErrorCode::kNotFound:
-      return "denied";
-    default:
-      return "error";
-  }
-}
-
 Response ToResponse(Result<Answer> answer) {
   if (!answer.ok()) return fhir::ErrorResponse(answer.error());
   return Response::Json(answer->status, json::Serialize(answer->body));
@@ -70,8 +59,8 @@ Result<std::shared_ptr<const DrugMaster>> PrescriptionService::Master() {
 
 void PrescriptionService::AuditRefusal(const Principal& who, std::string_view patient_id,
                                        std::string_view action, const Error& e) {
-  audit::AuditEntry entry =
-      audit::EntryFor(who, patient_id, action, "prescriptions", "TREAT", OutcomeOf(e));
+  audit::AuditEntry entry = audit::EntryFor(who, patient_id, action, "prescriptions", "TREAT",
+                                            audit::OutcomeOf(e, audit::NotFoundIs::kDenied));
   entry.detail = json::Serialize(json::object{{"status", e.http_status()}});
   (void)audit_.Record(std::move(entry));  // the refusal is answered whatever the log says
 }
