@@ -14,6 +14,9 @@ struct ServeOptions {
   std::string db_url = "sqlite:renkei.db";
   std::string listen = "127.0.0.1:8080";
   std::string public_url;  // "" = derived from requests
+  // Load balancers / reverse proxies whose X-Forwarded-For names the client
+  // (http/trusted_proxies.h).
+  std::vector<std::string> trusted_proxies;
   int io_threads = 2;
   int worker_threads = 16;
   int db_pool = 16;

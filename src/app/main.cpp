@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--public-url", serve.public_url,
                         "Base URL clients use (for links and token audience)");
+  serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
+                        "CIDR or address of a load balancer whose X-Forwarded-For names the "
+                        "client for the rate limit (repeatable)");
   serve_cmd->add_option("--io-threads", serve.io_threads, "I/O threads")->capture_default_str();
   serve_cmd->add_option("--workers", serve.worker_threads, "Handler (database) threads")
       ->capture_default_str();

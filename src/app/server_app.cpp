@@ -182,6 +182,7 @@ int ServerApp::Run() {
   so.worker_threads = p.options.worker_threads;
   so.limits = p.options.limits;
   so.public_base_url = p.options.public_url;
+  so.trusted_proxies = p.options.trusted_proxies;
   if (!p.options.tls_cert.empty() || !p.options.tls_key.empty()) {
     so.tls = http::TlsOptions{p.options.tls_cert, p.options.tls_key, p.options.tls_client_ca};
   } else if (!p.options.tls_client_ca.empty()) {

@@ -66,6 +66,7 @@ struct Server::Impl {
   Dispatcher dispatcher;
   ConnectionRegistry registry;
   std::unique_ptr<asio::ssl::context> tls;
+  TrustedProxies trusted_proxies;
   HeldResponses held;
   SessionContext session_context;
   asio::io_context ioc;
@@ -101,6 +102,7 @@ Status Server::Start() {
     return MakeError(ErrorCode::kInternal, "server already started");
   }
   RK_TRY(s.dispatcher.init_status());
+  RK_ASSIGN_OR_RETURN(s.trusted_proxies, TrustedProxies::Parse(s.options.trusted_proxies));
   if (s.options.tls) {
     RK_ASSIGN_OR_RETURN(s.tls, MakeServerTlsContext(*s.options.tls));
   }
@@ -141,6 +143,7 @@ Status Server::Start() {
   s.session_context.registry = &s.registry;
   s.session_context.held = &s.held;
   s.session_context.tls = s.tls.get();
+  s.session_context.trusted_proxies = &s.trusted_proxies;
   s.session_context.local_authority =
       (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" +
       std::to_string(s.port);

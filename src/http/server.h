@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/limits.h"
 #include "core/principal.h"
@@ -40,6 +41,9 @@ struct ServerOptions {
   size_t max_connections = 10000;             // further connections are closed at accept
   std::string public_base_url;                // "" = derived from Host header and scheme
   bool access_log = true;                     // one "http.request" log line per request
+  // Reverse proxies / load balancers (CIDRs or addresses) whose X-Forwarded-For is believed
+  // for the rate limit's client address (trusted_proxies.h). Empty: the peer is the client.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Verifies a bearer token; returns the principal or an error (kUnauthenticated for a bad

@@ -88,7 +88,10 @@ class Session final : public ConnectionRegistry::Entry,
         timer_(executor_) {
     beast::error_code ec;
     auto endpoint = Socket().remote_endpoint(ec);
-    if (!ec) client_address_ = endpoint.address().to_string();
+    if (!ec) {
+      peer_ = endpoint.address();
+      client_address_ = peer_.to_string();
+    }
     context_.dispatcher->metrics().AddConnections(1);
   }
 
@@ -354,7 +357,10 @@ class Session final : public ConnectionRegistry::Entry,
       request.headers.insert_or_assign(std::string(kClientCertSubjectHeader), cert_subject_);
     }
     request.body = std::move(message.body());
-    request.client_address = client_address_;
+    request.client_address =
+        context_.trusted_proxies == nullptr || context_.trusted_proxies->empty()
+            ? client_address_
+            : context_.trusted_proxies->ClientOf(peer_, request.Header("x-forwarded-for"));
     if (options_.public_base_url.empty()) {
       auto host = request.Header("host");
       request.base_url = kTls ? "https://" : "http://";
@@ -570,6 +576,7 @@ class Session final : public ConnectionRegistry::Entry,
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  boost::asio::ip::address peer_;
   std::string client_address_;
   std::string cert_subject_;
 

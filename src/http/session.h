@@ -17,6 +17,7 @@
 #include "http/connection_registry.h"
 #include "http/dispatcher.h"
 #include "http/server.h"
+#include "http/trusted_proxies.h"
 
 namespace renkei::http {
 
@@ -43,8 +44,9 @@ struct SessionContext {
   boost::asio::thread_pool* workers = nullptr;
   ConnectionRegistry* registry = nullptr;
   HeldResponses* held = nullptr;
-  boost::asio::ssl::context* tls = nullptr;  // null: plain HTTP
-  std::string local_authority;               // "127.0.0.1:8080", when Host is unusable
+  boost::asio::ssl::context* tls = nullptr;         // null: plain HTTP
+  std::string local_authority;                      // "127.0.0.1:8080", when Host is unusable
+  const TrustedProxies* trusted_proxies = nullptr;  // null or empty: the peer is the client
 };
 
 // Starts serving an accepted socket (whose executor is a strand of its own).

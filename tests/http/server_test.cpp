@@ -237,6 +237,52 @@ TEST_F(ServerTest, RateLimitRefusesThenRecovers) {
   EXPECT_EQ(recovered.status, 200);
 }
 
+// Behind a trusted load balancer each forwarded client has its own bucket; from anywhere
+// else X-Forwarded-For changes nothing.
+TEST_F(ServerTest, RateLimitKeysOnForwardedClientOnlyBehindTrustedProxies) {
+  auto exhaust = [](Client& client, const std::string& forwarded) {
+    HttpResponse r;
+    for (int i = 0; i < 50 && r.status != 429; ++i) {
+      r = client.Send("GET", "/fhir/metadata", {{"X-Forwarded-For", forwarded}});
+    }
+    return r.status;
+  };
+  auto options = testing::TestOptions();
+  options.limits.requests_per_second = 0.01;
+  options.limits.burst = 2;
+  options.trusted_proxies = {"127.0.0.0/8"};
+  StartServer(options);
+  Client client(port_);
+  EXPECT_EQ(exhaust(client, "198.51.100.1"), 429);
+  // Another client behind the same balancer is not held back by the first.
+  EXPECT_EQ(client.Send("GET", "/fhir/metadata", {{"X-Forwarded-For", "198.51.100.2"}}).status,
+            200);
+  // A forged hop left of the real client does not buy a fresh bucket.
+  EXPECT_EQ(
+      client.Send("GET", "/fhir/metadata", {{"X-Forwarded-For", "203.0.113.50, 198.51.100.1"}})
+          .status,
+      429);
+  server_->Stop();
+
+  options.trusted_proxies.clear();
+  StartServer(options);
+  Client direct(port_);
+  EXPECT_EQ(exhaust(direct, "198.51.100.1"), 429);
+  EXPECT_EQ(direct.Send("GET", "/fhir/metadata", {{"X-Forwarded-For", "198.51.100.2"}}).status,
+            429);
+}
+
+TEST_F(ServerTest, StartRefusesATrustedProxyThatIsNoCidr) {
+  auto options = testing::TestOptions();
+  options.trusted_proxies = {"10.0.0.0/8", "lb.example"};
+  Server server(options, testing::TestRoutes(&state_), testing::TestAuthenticator(),
+                testing::TestReadiness(&state_));
+  Status started = server.Start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code(), ErrorCode::kInvalid);
+  EXPECT_NE(started.error().message().find("lb.example"), std::string::npos);
+}
+
 TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   StartServer();
   Client client(port_);
