@@ -18,7 +18,8 @@ struct ServeOptions {
   // (http/trusted_proxies.h).
   std::vector<std::string> trusted_proxies;
   int io_threads = 2;
-  int worker_threads = 16;
+  // Handler threads; 0 = chosen for the engine (WorkerThreadsFor in server_app.cpp).
+  int worker_threads = 0;
   int db_pool = 16;
   std::string tls_cert, tls_key, tls_client_ca;
   std::string port_file;  // written with the bound port once listening (tests, port 0)

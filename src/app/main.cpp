@@ -21,8 +21,12 @@ int main(int argc, char** argv) {
                         "CIDR or address of a load balancer whose X-Forwarded-For names the "
                         "client for the rate limit (repeatable)");
   serve_cmd->add_option("--io-threads", serve.io_threads, "I/O threads")->capture_default_str();
-  serve_cmd->add_option("--workers", serve.worker_threads, "Handler (database) threads")
-      ->capture_default_str();
+  serve_cmd
+      ->add_option("--workers", serve.worker_threads,
+                   "Handler (database) threads; 0 = 2 per core on SQLite, 8 per core on "
+                   "PostgreSQL")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   serve_cmd->add_option("--db-pool", serve.db_pool, "Database connections")->capture_default_str();
   serve_cmd->add_option("--tls-cert", serve.tls_cert, "PEM certificate chain: enables HTTPS");
   serve_cmd->add_option("--tls-key", serve.tls_key, "PEM private key");
