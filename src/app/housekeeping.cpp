@@ -29,34 +29,20 @@ Status Housekeeper::RunRetentionIfDue() {
 }
 
 void Housekeeper::Start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      lock.unlock();
-      if (Status s = RunOnce(); !s.ok()) {
-        // A failed sweep is retried at the next interval; nothing depends on it in between.
-        log::Warn("housekeeping.failed", {{"error", s.error().ToString()}});
-      }
-      if (Status s = RunRetentionIfDue(); !s.ok()) {
-        // Batches committed before the failure stay committed; the next run continues.
-        log::Warn("retention.failed", {{"error", s.error().ToString()}});
-      }
-      lock.lock();
-      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+  thread_.Start(std::chrono::duration_cast<std::chrono::milliseconds>(options_.interval), [this] {
+    if (Status s = RunOnce(); !s.ok()) {
+      // A failed sweep is retried at the next interval; nothing depends on it in between.
+      log::Warn("housekeeping.failed", {{"error", s.error().ToString()}});
+    }
+    if (Status s = RunRetentionIfDue(); !s.ok()) {
+      // Batches committed before the failure stay committed; the next run continues.
+      log::Warn("retention.failed", {{"error", s.error().ToString()}});
     }
   });
 }
 
 void Housekeeper::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.Stop();
 }
 
 }  // namespace renkei::app

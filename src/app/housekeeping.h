@@ -5,13 +5,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "core/clock.h"
+#include "core/periodic.h"
 #include "core/status.h"
 #include "store/store.h"
 
@@ -44,11 +42,8 @@ class Housekeeper {
   store::Store& store_;
   const Clock& clock_;
   HousekeepingOptions options_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
   std::optional<std::chrono::steady_clock::time_point> last_retention_;
+  PeriodicThread thread_;  // last: stopped before the members its job uses go
 };
 
 }  // namespace renkei::app
