@@ -6,7 +6,8 @@
 #   - nginx serving a 225-byte static JSON file (the HTTP limit of the machine).
 # Usage: bench/http_bench.sh [PATIENTS]   (default 1000000; the dataset is cached in
 # bench/data/ and reused). Environment: DURATION (default 30s), CONNECTIONS (32), THREADS (2),
-# RENKEI_BIN (an existing binary), RENKEI_DB_OPTIONS (e.g. ?synchronous=normal).
+# RENKEI_BIN (an existing binary), RENKEI_DB_OPTIONS (e.g. ?synchronous=normal),
+# RENKEI_SERVE_ARGS (e.g. "--workers 16").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 patients=${1:-1000000}

@@ -1,7 +1,8 @@
 # Shared by the HTTP load benchmarks (sourced): the cached dataset, the server under test and
 # wrk. Expects `root` (the repository) and sets renkei, data, work, base, server_pid.
 # Environment: DURATION (default 30s), CONNECTIONS (32), THREADS (2), RENKEI_BIN (an existing
-# binary instead of a Release build), RENKEI_DB_OPTIONS (e.g. ?synchronous=normal).
+# binary instead of a Release build), RENKEI_DB_OPTIONS (e.g. ?synchronous=normal),
+# RENKEI_SERVE_ARGS (more `renkei serve` options, e.g. "--workers 16").
 duration=${DURATION:-30s}
 connections=${CONNECTIONS:-32}
 threads=${THREADS:-2}
@@ -43,7 +44,8 @@ bench_cleanup() {
 # bench_serve: renkei on the dataset's SQLite database, the rate limit out of the way.
 bench_serve() {
   "$renkei" serve --db "sqlite:$data/renkei.db${RENKEI_DB_OPTIONS:-}" --listen 127.0.0.1:0 \
-    --port-file "$work/port" --rate 100000000 --burst 100000000 > "$work/server.log" 2>&1 &
+    --port-file "$work/port" --rate 100000000 --burst 100000000 ${RENKEI_SERVE_ARGS:-} \
+    > "$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 600); do [ -s "$work/port" ] && break; sleep 0.1; done
   base="http://127.0.0.1:$(cat "$work/port")"

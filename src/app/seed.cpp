@@ -12,6 +12,7 @@
 #include "app/demo_names.h"
 #include "app/key_files.h"
 #include "audit/audit_log.h"
+#include "audit/patient_index.h"
 #include "auth/keys.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -400,6 +401,8 @@ int Seed(const SeedOptions& o) {
     if (!s.ok()) return Fail(s.error());
     if (o.patients >= 100000 && end % 100000 == 0) std::cerr << "seeded " << end << " patients\n";
   }
+  // The seed's own audit entries go into the patient index now, not behind a starting server.
+  if (Status s = audit::IndexAllPatientAccesses(db); !s.ok()) return Fail(s.error());
 
   json::object manifest;
   manifest["facilities"] = std::move(manifest_facilities);

@@ -15,6 +15,7 @@
 #include "access/privacy_review.h"
 #include "app/housekeeping.h"
 #include "audit/audit_log.h"
+#include "audit/patient_index.h"
 #include "audit/audit_routes.h"
 #include "auth/card.h"
 #include "auth/patient_login.h"
@@ -241,6 +242,8 @@ int ServerApp::Run() {
   }
   Housekeeper housekeeper(*p.store, p.clock, upkeep);
   housekeeper.Start();
+  audit::PatientIndexer patient_index(*p.store);
+  patient_index.Start();
   std::unique_ptr<access::Notifier> notifier;
   if (p.options.notify) {
     access::NotifierOptions no;

@@ -65,6 +65,12 @@ class SqlTransaction final : public Transaction {
   Status AppendAudit(const std::vector<AuditRow>& rows) override;
   Result<std::vector<AuditRow>> ScanAudit(int64_t from_seq, size_t limit) override;
   Result<std::vector<AuditRow>> FindAudit(const AuditFilter& filter) override;
+  Result<int64_t> AuditPatientMark() override;
+  Result<std::vector<AuditPatientEntry>> AuditPatientsAfter(int64_t after_seq,
+                                                            size_t limit) override;
+  Status IndexAuditPatients(const std::vector<AuditPatientEntry>& entries) override;
+  Status AdvanceAuditPatientMark(int64_t seq) override;
+  Status WarmAuditPatients(std::string_view first, std::string_view last) override;
 
   Status Commit() override;
 

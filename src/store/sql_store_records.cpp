@@ -49,6 +49,28 @@ constexpr std::string_view kAuditScan =
     "ORDER BY seq LIMIT $2";
 constexpr std::string_view kAuditSetHead = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
 
+constexpr std::string_view kAuditPatientMark = "SELECT seq FROM audit_patient_mark WHERE id = 1";
+constexpr std::string_view kAuditPatientsAfter =
+    "SELECT patient_id, seq FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+constexpr std::string_view kWarmAuditPatients =
+    "SELECT COUNT(*) FROM audit_patient WHERE patient_id >= $1 AND patient_id <= $2";
+constexpr std::string_view kAdvanceAuditPatientMark =
+    "UPDATE audit_patient_mark SET seq = $1 WHERE id = 1 AND seq < $1";
+// Rows per INSERT of the patient index: one statement per 128 entries keeps a batch of tens of
+// thousands to a few hundred statements.
+constexpr size_t kIndexChunk = 128;
+
+// "INSERT INTO audit_patient ... VALUES ($1, $2), ..." for n rows.
+std::string IndexInsertText(size_t n) {
+  std::string s = "INSERT INTO audit_patient (patient_id, seq) VALUES ";
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) s += ", ";
+    s += "($" + std::to_string(2 * i + 1) + ", $" + std::to_string(2 * i + 2) + ")";
+  }
+  s += " ON CONFLICT DO NOTHING";
+  return s;
+}
+
 constexpr size_t kAuditChunk = 8;
 constexpr size_t kAuditFields = 13;
 const std::array<std::string, kAuditChunk + 1>& AuditInsertTexts() {
@@ -245,7 +267,16 @@ Result<std::vector<AuditRow>> SqlTransaction::FindAudit(const AuditFilter& filte
     text += cond;
     text += " $" + std::to_string(params.size());
   };
-  if (filter.patient_id) add("patient_id =", *filter.patient_id);
+  if (filter.patient_id) {
+    // The patient index up to its mark, the log after it (store.h): an entry is found from its
+    // commit on, whether or not the index has caught up with it.
+    add("patient_id =", *filter.patient_id);
+    const std::string p = "$" + std::to_string(params.size());
+    text += " AND seq IN (SELECT seq FROM audit_patient WHERE patient_id = " + p +
+            " UNION ALL SELECT seq FROM audit_log WHERE seq > (SELECT seq FROM "
+            "audit_patient_mark WHERE id = 1) AND patient_id = " +
+            p + ")";
+  }
   if (filter.facility_code) add("facility_code =", *filter.facility_code);
   if (filter.purpose) add("purpose =", *filter.purpose);
   if (filter.since) add("recorded >=", Micros(*filter.since));
@@ -256,6 +287,58 @@ Result<std::vector<AuditRow>> SqlTransaction::FindAudit(const AuditFilter& filte
   std::vector<AuditRow> out;
   RK_TRY(Query(text, params, [&](const sql::Row& row) { out.push_back(AuditFrom(row)); }));
   return out;
+}
+
+Result<int64_t> SqlTransaction::AuditPatientMark() {
+  std::optional<int64_t> mark;
+  RK_TRY(Query(kAuditPatientMark, {}, [&](const sql::Row& row) { mark = row.Int(0); }));
+  if (!mark) return Error(ErrorCode::kInternal, "audit patient mark row missing");
+  return *mark;
+}
+
+Result<std::vector<AuditPatientEntry>> SqlTransaction::AuditPatientsAfter(int64_t after_seq,
+                                                                          size_t limit) {
+  std::vector<AuditPatientEntry> out;
+  RK_TRY(Query(kAuditPatientsAfter, {after_seq, sql::SqlLimit(limit)}, [&](const sql::Row& row) {
+    out.push_back({std::string(row.Text(0)), row.Int(1)});
+  }));
+  return out;
+}
+
+Status SqlTransaction::IndexAuditPatients(const std::vector<AuditPatientEntry>& entries) {
+  static const std::string full_chunk = IndexInsertText(kIndexChunk);
+  static const std::string one = IndexInsertText(1);
+  std::vector<const AuditPatientEntry*> todo;
+  todo.reserve(entries.size());
+  for (const AuditPatientEntry& e : entries) {
+    if (!e.patient_id.empty()) todo.push_back(&e);
+  }
+  std::vector<Param> params;
+  params.reserve(2 * kIndexChunk);
+  size_t i = 0;
+  // Full chunks share one prepared text; the rest (under 128) go one by one with another.
+  for (; i + kIndexChunk <= todo.size(); i += kIndexChunk) {
+    params.clear();
+    for (size_t k = i; k < i + kIndexChunk; ++k) {
+      params.emplace_back(todo[k]->patient_id);
+      params.emplace_back(todo[k]->seq);
+    }
+    RK_TRY(Exec(full_chunk, params.data(), params.size()));
+  }
+  for (; i < todo.size(); ++i) {
+    RK_TRY(Exec(one, {todo[i]->patient_id, todo[i]->seq}));
+  }
+  return Ok();
+}
+
+Status SqlTransaction::AdvanceAuditPatientMark(int64_t seq) {
+  RK_TRY(Exec(kAdvanceAuditPatientMark, {seq}));
+  return Ok();
+}
+
+Status SqlTransaction::WarmAuditPatients(std::string_view first, std::string_view last) {
+  RK_TRY(Query(kWarmAuditPatients, {first, last}, [](const sql::Row&) {}));
+  return Ok();
 }
 
 }  // namespace renkei::store::internal

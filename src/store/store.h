@@ -130,6 +130,12 @@ struct AuditFilter {
   int64_t before_seq = 0;  // 0 = newest first from the end; else entries with seq < before_seq
 };
 
+// One entry's place in the patient index of the audit log (audit/patient_index.h).
+struct AuditPatientEntry {
+  std::string patient_id;  // "" for an entry about no patient (never indexed)
+  int64_t seq = 0;
+};
+
 enum class TxMode { kRead, kWrite };
 
 // A database transaction. Not thread-safe; one per unit of work. Destroying it without
@@ -202,8 +208,26 @@ class Transaction {
   virtual Status AppendAudit(const std::vector<AuditRow>& rows) = 0;
   // Entries with seq >= from_seq in ascending order, at most limit.
   virtual Result<std::vector<AuditRow>> ScanAudit(int64_t from_seq, size_t limit) = 0;
-  // Entries matching the filter, newest first.
+  // Entries matching the filter, newest first. By patient: the patient index up to its mark
+  // and the log itself after it, so an entry is found from its commit on.
   virtual Result<std::vector<AuditRow>> FindAudit(const AuditFilter& filter) = 0;
+
+  // The patient index of the audit log is written behind the log, in batches sorted by
+  // patient (audit/patient_index.h), not one random index page per appended entry.
+  // The seq up to which every entry about a patient is in the index.
+  virtual Result<int64_t> AuditPatientMark() = 0;
+  // Patient and seq of the entries with seq > after_seq, ascending, at most limit (entries
+  // about no patient included, with an empty patient_id, so the caller knows how far it read).
+  virtual Result<std::vector<AuditPatientEntry>> AuditPatientsAfter(int64_t after_seq,
+                                                                    size_t limit) = 0;
+  // Adds entries to the index; entries already there are kept (a batch may be repeated after
+  // a crash or by a second server). Entries with an empty patient_id are skipped.
+  virtual Status IndexAuditPatients(const std::vector<AuditPatientEntry>& entries) = 0;
+  // Moves the mark to seq unless it is there or further already (it never moves back).
+  virtual Status AdvanceAuditPatientMark(int64_t seq) = 0;
+  // Reads the index between two patients (inclusive), so that the pages a following write
+  // of that range touches come from memory rather than the disk while it holds the writer.
+  virtual Status WarmAuditPatients(std::string_view first, std::string_view last) = 0;
 
   // Returns once the transaction is durable. SQLite write transactions that queue for the
   // one writer are committed together (group commit): Commit() then waits for the shared

@@ -271,6 +271,104 @@ TEST_P(StoreRecordsTest, AuditScanAndFind) {
   EXPECT_TRUE(seqs(nobody).empty());
 }
 
+// The patient index is written behind the log (audit/patient_index.h): a search by patient
+// finds every entry whatever part of it is indexed, exactly once, newest first.
+TEST_P(StoreRecordsTest, AuditByPatientIsCompleteWhateverTheIndexHasCaughtUpWith) {
+  {
+    auto tx = BeginOrDie(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    std::vector<AuditRow> rows;
+    for (int64_t s = 1; s <= 12; ++s) {
+      rows.push_back(Audit(s, s % 4 == 0 ? "" : "p" + std::to_string(s % 3), "f", "TREAT", s));
+    }
+    RK_ASSERT_OK(tx->AppendAudit(rows));
+    RK_ASSERT_OK(tx->Commit());
+  }
+  auto of = [&](const std::string& patient, int64_t before = 0) {
+    std::vector<int64_t> out;
+    auto tx = BeginOrDie(TxMode::kRead);
+    EXPECT_TRUE(tx);
+    if (!tx) return out;
+    AuditFilter f;
+    f.patient_id = patient;
+    f.before_seq = before;
+    auto found = tx->FindAudit(f);
+    EXPECT_TRUE(found.ok()) << (found.ok() ? "" : found.error().ToString());
+    if (found.ok()) {
+      for (const auto& r : *found) out.push_back(r.seq);
+    }
+    return out;
+  };
+  const std::vector<int64_t> p1{10, 7, 1};  // 4 is about no patient
+  const std::vector<int64_t> p2{11, 5, 2};
+  auto mark = [&]() -> int64_t {
+    auto tx = BeginOrDie(TxMode::kRead);
+    auto m = tx ? tx->AuditPatientMark() : Result<int64_t>(Error(ErrorCode::kInternal, "no tx"));
+    EXPECT_TRUE(m.ok());
+    return m.ok() ? *m : -1;
+  };
+  // Nothing indexed yet: everything is found in the log after the mark.
+  EXPECT_EQ(mark(), 0);
+  EXPECT_EQ(of("p1"), p1);
+  EXPECT_EQ(of("p2"), p2);
+
+  std::vector<AuditPatientEntry> pending;
+  {
+    auto tx = BeginOrDie(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto after = tx->AuditPatientsAfter(0, 7);
+    RK_ASSERT_OK(after);
+    ASSERT_EQ(after->size(), 7u);  // seq 1..7, the one about no patient included
+    EXPECT_EQ(after->front().seq, 1);
+    EXPECT_EQ(after->back().seq, 7);
+    EXPECT_EQ((*after)[3].patient_id, "");
+    pending = *after;
+  }
+  // A pass cut short: some entries indexed, the mark not moved. Found once, not twice.
+  {
+    auto tx = BeginOrDie(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    RK_ASSERT_OK(tx->IndexAuditPatients({pending[0], pending[6]}));  // p1's 1 and 7
+    RK_ASSERT_OK(tx->Commit());
+  }
+  EXPECT_EQ(of("p1"), p1);
+  // The pass again, whole, with the mark: the entries already there are kept.
+  {
+    auto tx = BeginOrDie(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    RK_ASSERT_OK(tx->IndexAuditPatients(pending));
+    RK_ASSERT_OK(tx->AdvanceAuditPatientMark(7));
+    RK_ASSERT_OK(tx->Commit());
+  }
+  EXPECT_EQ(mark(), 7);
+  EXPECT_EQ(of("p1"), p1);  // 1 and 7 from the index, 10 from the log
+  EXPECT_EQ(of("p2"), p2);
+  {
+    auto tx = BeginOrDie(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    RK_ASSERT_OK(tx->WarmAuditPatients("p1", "p2"));  // reads, changes nothing
+  }
+  EXPECT_EQ(of("p1", 10), (std::vector<int64_t>{7, 1}));
+  EXPECT_EQ(of("p2", 5), (std::vector<int64_t>{2}));
+  // The mark never moves back.
+  {
+    auto tx = BeginOrDie(TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    RK_ASSERT_OK(tx->AdvanceAuditPatientMark(3));
+    RK_ASSERT_OK(tx->Commit());
+  }
+  EXPECT_EQ(mark(), 7);
+  EXPECT_EQ(of("p2"), p2);
+  {
+    auto tx = BeginOrDie(TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto rest = tx->AuditPatientsAfter(7, 100);
+    RK_ASSERT_OK(rest);
+    ASSERT_EQ(rest->size(), 5u);
+    EXPECT_EQ(rest->front().seq, 8);
+  }
+}
+
 TEST_P(StoreRecordsTest, AuditTailInAWriteTransactionSeesTheLastCommittedEntry) {
   for (int64_t s = 1; s <= 3; ++s) {
     auto tx = BeginOrDie(TxMode::kWrite);
