@@ -267,23 +267,30 @@ Result<std::vector<AuditRow>> SqlTransaction::FindAudit(const AuditFilter& filte
     text += cond;
     text += " $" + std::to_string(params.size());
   };
-  if (filter.patient_id) {
-    // The patient index up to its mark, the log after it (store.h): an entry is found from its
-    // commit on, whether or not the index has caught up with it.
-    add("patient_id =", *filter.patient_id);
-    const std::string p = "$" + std::to_string(params.size());
-    text += " AND seq IN (SELECT seq FROM audit_patient WHERE patient_id = " + p +
-            " UNION ALL SELECT seq FROM audit_log WHERE seq > (SELECT seq FROM "
-            "audit_patient_mark WHERE id = 1) AND patient_id = " +
-            p + ")";
-  }
   if (filter.facility_code) add("facility_code =", *filter.facility_code);
   if (filter.purpose) add("purpose =", *filter.purpose);
   if (filter.since) add("recorded >=", Micros(*filter.since));
   if (filter.until) add("recorded <=", Micros(*filter.until));
+  // Only the patient and the page position: each branch below can stop at the page size.
+  const bool page_of_patient = params.empty();
   if (filter.before_seq > 0) add("seq <", filter.before_seq);
   params.push_back(sql::SqlLimit(filter.count));
-  text += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
+  const std::string limit = "$" + std::to_string(params.size());
+  if (filter.patient_id) {
+    // The patient index up to its mark, the log after it (store.h): an entry is found from its
+    // commit on, whether or not the index has caught up with it.
+    const std::string before =
+        filter.before_seq > 0 ? " AND seq < $" + std::to_string(params.size() - 1) : "";
+    add("patient_id =", *filter.patient_id);
+    const std::string p = "$" + std::to_string(params.size());
+    const std::string newest_first = page_of_patient ? " ORDER BY seq DESC LIMIT " + limit : "";
+    text += " AND seq IN (SELECT seq FROM (SELECT seq FROM audit_patient WHERE patient_id = " + p +
+            before + newest_first +
+            ") AS indexed UNION ALL SELECT seq FROM (SELECT seq FROM audit_log WHERE seq > "
+            "(SELECT seq FROM audit_patient_mark WHERE id = 1) AND patient_id = " +
+            p + before + newest_first + ") AS recent)";
+  }
+  text += " ORDER BY seq DESC LIMIT " + limit;
   std::vector<AuditRow> out;
   RK_TRY(Query(text, params, [&](const sql::Row& row) { out.push_back(AuditFrom(row)); }));
   return out;
