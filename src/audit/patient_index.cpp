@@ -1,12 +1,14 @@
 #include "audit/patient_index.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "core/log.h"
 
 namespace renkei::audit {
 
-Result<size_t> IndexPatientAccesses(store::Store& store, size_t batch, size_t chunk) {
+Result<size_t> IndexPatientAccesses(store::Store& store, size_t batch, size_t chunk,
+                                    std::chrono::milliseconds pause) {
   if (batch == 0 || chunk == 0) return Error(ErrorCode::kInvalid, "batch and chunk must be > 0");
   struct Pending {
     int64_t mark = 0;
@@ -57,6 +59,7 @@ Result<size_t> IndexPatientAccesses(store::Store& store, size_t batch, size_t ch
                                      return Ok();
                                    }));
     at = end;
+    if (!last && pause.count() > 0) std::this_thread::sleep_for(pause);
   } while (at < entries.size());
   return count;
 }
@@ -111,7 +114,7 @@ void PatientIndexer::Tick() {
       now - *waiting_since_ < options_.max_delay) {
     return;
   }
-  auto moved = IndexPatientAccesses(store_, options_.batch, options_.chunk);
+  auto moved = IndexPatientAccesses(store_, options_.batch, options_.chunk, options_.pause);
   if (!moved.ok()) {
     log::Warn("audit.patient_index_failed", {{"error", moved.error().ToString()}});
     return;

@@ -28,6 +28,9 @@ struct PatientIndexOptions {
   // the group commits of audited reads wait for. On 1,000,000 patients 512 kept the p99 of
   // audited reads at 15-16 ms where 2,048 let it reach 27-35 ms (docs/PERFORMANCE.md).
   size_t chunk = 512;
+  // A pause after each chunk, so that a pass working off a backlog leaves the writer to the
+  // group commits in between rather than taking it chunk after chunk.
+  std::chrono::milliseconds pause{5};
   // A pass starts once this many entries wait ...
   size_t min_lag = 20000;
   // ... or once entries have waited this long, so a quiet server catches up too.
@@ -40,7 +43,8 @@ struct PatientIndexOptions {
 // mark moves past them with the last chunk. Returns how many entries the mark moved over
 // (0 when the index is caught up). A pass cut short (a crash, an error) leaves the mark
 // where it was and its entries are written again by the next pass, which keeps what is there.
-Result<size_t> IndexPatientAccesses(store::Store& store, size_t batch = 50000, size_t chunk = 512);
+Result<size_t> IndexPatientAccesses(store::Store& store, size_t batch = 50000, size_t chunk = 512,
+                                    std::chrono::milliseconds pause = {});
 
 // Passes until the index has caught up (the seed command, tests).
 Status IndexAllPatientAccesses(store::Store& store);
