@@ -23,11 +23,26 @@ using tcp = asio::ip::tcp;
 // A receiver's answer is not read further than this: only its status matters.
 constexpr size_t kMaxResponseBytes = 64 * 1024;
 
-bool IsPrivate(const asio::ip::address& a) {
+// Asynchronous on purpose: Beast's stream timeouts (expires_after) apply to asynchronous
+// operations only, so a receiver that accepts and then stalls could otherwise hold the
+// notifier forever.
+template <typename Stream>
+asio::awaitable<int> Exchange(Stream& stream, const http::request<http::string_body>& req) {
+  co_await http::async_write(stream, req, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBytes);
+  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+  co_return static_cast<int>(parser.get().result_int());
+}
+
+}  // namespace
+
+bool IsPrivateAddress(const asio::ip::address& a) {
   if (a.is_v6()) {
     const asio::ip::address_v6 v6 = a.to_v6();
     if (v6.is_v4_mapped()) {
-      return IsPrivate(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
+      return IsPrivateAddress(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
     }
     const auto bytes = v6.to_bytes();
     // fc00::/7 unique local addresses (RFC 4193).
@@ -47,21 +62,6 @@ bool IsPrivate(const asio::ip::address& a) {
          in(0xe0000000, 4) ||   // multicast
          in(0xf0000000, 4);     // reserved and broadcast
 }
-
-// Asynchronous on purpose: Beast's stream timeouts (expires_after) apply to asynchronous
-// operations only, so a receiver that accepts and then stalls could otherwise hold the
-// notifier forever.
-template <typename Stream>
-asio::awaitable<int> Exchange(Stream& stream, const http::request<http::string_body>& req) {
-  co_await http::async_write(stream, req, asio::use_awaitable);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxResponseBytes);
-  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
-  co_return static_cast<int>(parser.get().result_int());
-}
-
-}  // namespace
 
 Result<int> PostNotification(const Endpoint& endpoint, std::string_view content_type,
                              std::string_view body, const PostOptions& options) {
@@ -89,7 +89,7 @@ Result<int> PostNotification(const Endpoint& endpoint, std::string_view content_
     // Connect only to addresses that passed the check, so a second resolution cannot swap in
     // an internal address.
     for (const auto& r : resolved) {
-      if (options.allow_private_addresses || !IsPrivate(r.endpoint().address())) {
+      if (options.allow_private_addresses || !IsPrivateAddress(r.endpoint().address())) {
         targets.push_back(r.endpoint());
       }
     }

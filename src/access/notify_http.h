@@ -3,6 +3,7 @@
 // https, certificate and host name verification.
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ struct PostOptions {
   bool allow_private_addresses = false;
   std::string ca_file;  // PEM trust anchors for https; empty: the system's
 };
+
+// Loopback, private (RFC 1918, RFC 4193), shared, link-local (cloud metadata services),
+// unspecified, multicast and reserved addresses: none a patient's endpoint may reach.
+bool IsPrivateAddress(const boost::asio::ip::address& a);
 
 // POSTs body (content_type; no body when empty) to the endpoint and returns the response's
 // HTTP status. Connection, TLS and timeout failures: kUnavailable; a refused address:

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
+#include "access/notify_http.h"
 #include "audit/audit_event.h"
 #include "fhir/url.h"
 
@@ -44,6 +46,12 @@ uint8_t PurposeToken(std::string_view token) {
 }
 
 }  // namespace
+
+bool IsPrivateLiteral(std::string_view host) {
+  boost::system::error_code ec;
+  const boost::asio::ip::address a = boost::asio::ip::make_address(host, ec);
+  return !ec && IsPrivateAddress(a);
+}
 
 uint8_t NotifyPurposeOf(std::string_view purpose) {
   if (purpose == "ETREAT") return kNotifyEmergency;
@@ -191,7 +199,13 @@ Result<json::object> ValidateNewSubscription(const json::object& in, bool allow_
       channel["type"] = "rest-hook";
     }
     if (auto endpoint = fhir::RequireString(ch, "endpoint", "Subscription.channel", c)) {
-      if (CheckEndpoint(*endpoint, allow_http, "Subscription.channel.endpoint", c)) {
+      auto checked = CheckEndpoint(*endpoint, allow_http, "Subscription.channel.endpoint", c);
+      if (checked && !allow_http && IsPrivateLiteral(checked->host)) {
+        // Refused at delivery anyway (notify_http.h): say so now, while the patient is there
+        // to correct it, rather than leave a subscription that never delivers.
+        c.Rule("Subscription.channel.endpoint",
+               "the endpoint must not be a loopback, private or link-local address");
+      } else if (checked) {
         channel["endpoint"] = *endpoint;
       }
     }

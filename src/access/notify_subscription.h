@@ -48,6 +48,10 @@ std::optional<Endpoint> CheckEndpoint(std::string_view url, bool allow_http, std
 // The same as a Result (kInvalid or kBusinessRule with the issues).
 Result<Endpoint> ParseEndpoint(std::string_view url, bool allow_http);
 
+// Whether host is a literal IP address in a loopback, private, link-local or otherwise
+// internal range (IsPrivateAddress); a host name is not (it is checked when resolved).
+bool IsPrivateLiteral(std::string_view host);
+
 // "AuditEvent?purpose=ETREAT,DISASTER" or a subset, codes optionally with their system
 // (v3-ActReason for ETREAT, renkei's purpose system for DISASTER). The purpose bits, or 0 with
 // an issue reported into c at path.

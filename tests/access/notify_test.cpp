@@ -508,6 +508,18 @@ TEST_P(NotifyTest, EndpointRules) {
   EXPECT_FALSE(create("https:///nohost").ok());
   EXPECT_FALSE(create("https://example.org/hook#frag").ok());
   EXPECT_FALSE(create("https://example.org/" + std::string(kMaxEndpointBytes, 'a')).ok());
+  // Literal internal addresses are refused when the subscription is made, not only later at
+  // delivery; a public one is taken.
+  for (std::string internal :
+       {"https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://169.254.169.254/latest",
+        "https://192.168.0.9:8443/x", "https://[::1]/hook", "https://[fd00::7]/hook",
+        "https://[::ffff:172.16.0.1]/hook"}) {
+    auto refused = create(internal);
+    ASSERT_FALSE(refused.ok()) << internal;
+    EXPECT_EQ(refused.error().issues().at(0).expression, "Subscription.channel.endpoint");
+    EXPECT_NE(refused.error().ToString().find("private"), std::string::npos) << internal;
+  }
+  EXPECT_TRUE(create("https://203.0.113.7/hook").ok());
   auto ok = create("https://example.org:8443/hook?x=1");
   ASSERT_TRUE(ok.ok()) << ok.error().ToString();
   EXPECT_EQ(json::GetString(*ok, "status"), "active");
