@@ -41,6 +41,19 @@ std::string DollarToQuestion(std::string_view sql) {
   return out;
 }
 
+std::string ValuesRows(size_t rows, size_t columns) {
+  std::string s;
+  for (size_t i = 0; i < rows; ++i) {
+    s += i > 0 ? ", (" : "(";
+    for (size_t k = 1; k <= columns; ++k) {
+      if (k > 1) s += ", ";
+      s += "$" + std::to_string(i * columns + k);
+    }
+    s += ")";
+  }
+  return s;
+}
+
 std::string PrefixUpperBound(std::string_view prefix) {
   // U+10FFFF is the largest code point; in UTF-8 (F4 8F BF BF) it sorts after every other
   // character, so prefix + U+10FFFF bounds all strings that start with prefix (a stored value

@@ -166,6 +166,10 @@ inline int64_t SqlLimit(size_t n) {
 // Rewrites $1, $2 ... placeholders to ?1, ?2 ... outside string literals and quoted names.
 std::string DollarToQuestion(std::string_view sql);
 
+// "($1, $2), ($3, $4)" for rows = 2, columns = 2: the VALUES list of a multi-row INSERT, its
+// parameters numbered row by row.
+std::string ValuesRows(size_t rows, size_t columns);
+
 // Upper bound for a text prefix range: every string starting with prefix is >= prefix and
 // < PrefixUpperBound(prefix) in byte order (UTF-8 aware: appends U+10FFFF).
 std::string PrefixUpperBound(std::string_view prefix);

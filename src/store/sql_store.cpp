@@ -76,16 +76,7 @@ const std::array<std::string, kTermChunk + 1>& TermInsertTexts() {
     for (size_t n = 1; n <= kTermChunk; ++n) {
       std::string s =
           "INSERT INTO search_index (patient_id, type, id, param, system, value) VALUES ";
-      for (size_t i = 0; i < n; ++i) {
-        size_t b = i * 6;
-        if (i > 0) s += ", ";
-        s += "(";
-        for (size_t k = 1; k <= 6; ++k) {
-          if (k > 1) s += ", ";
-          s += "$" + std::to_string(b + k);
-        }
-        s += ")";
-      }
+      s += sql::ValuesRows(n, 6);
       // A term listed twice (two identifiers with one value) is one row.
       s += " ON CONFLICT DO NOTHING";
       out[n] = std::move(s);

@@ -62,13 +62,8 @@ constexpr size_t kIndexChunk = 128;
 
 // "INSERT INTO audit_patient ... VALUES ($1, $2), ..." for n rows.
 std::string IndexInsertText(size_t n) {
-  std::string s = "INSERT INTO audit_patient (patient_id, seq) VALUES ";
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0) s += ", ";
-    s += "($" + std::to_string(2 * i + 1) + ", $" + std::to_string(2 * i + 2) + ")";
-  }
-  s += " ON CONFLICT DO NOTHING";
-  return s;
+  return "INSERT INTO audit_patient (patient_id, seq) VALUES " + sql::ValuesRows(n, 2) +
+         " ON CONFLICT DO NOTHING";
 }
 
 constexpr size_t kAuditChunk = 8;
@@ -80,15 +75,7 @@ const std::array<std::string, kAuditChunk + 1>& AuditInsertTexts() {
       std::string s = "INSERT INTO audit_log (";
       s += kAuditCols;
       s += ") VALUES ";
-      for (size_t i = 0; i < n; ++i) {
-        if (i > 0) s += ", ";
-        s += "(";
-        for (size_t k = 1; k <= kAuditFields; ++k) {
-          if (k > 1) s += ", ";
-          s += "$" + std::to_string(i * kAuditFields + k);
-        }
-        s += ")";
-      }
+      s += sql::ValuesRows(n, kAuditFields);
       out[n] = std::move(s);
     }
     return out;

@@ -30,6 +30,12 @@ TEST(SqlTextTest, DollarPlaceholdersBecomeNumberedQuestionMarks) {
   EXPECT_EQ(sql::DollarToQuestion("SELECT $ FROM t"), "SELECT $ FROM t");
 }
 
+TEST(SqlTextTest, ValuesRowsNumberParametersRowByRow) {
+  EXPECT_EQ(sql::ValuesRows(1, 1), "($1)");
+  EXPECT_EQ(sql::ValuesRows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+  EXPECT_EQ(sql::ValuesRows(0, 2), "");
+}
+
 TEST(SqlTextTest, PrefixUpperBoundBoundsEveryExtension) {
   std::string p = "やまだ";
   std::string hi = sql::PrefixUpperBound(p);
