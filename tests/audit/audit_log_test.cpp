@@ -18,16 +18,8 @@
 namespace renkei::audit {
 namespace {
 
-using renkei::testing::Engine;
-
-class AuditLogTest : public ::testing::TestWithParam<Engine> {
+class AuditLogTest : public renkei::testing::EngineStoreTest {
  protected:
-  void SetUp() override { opened_ = renkei::testing::OpenStore(GetParam()); }
-  void TearDown() override {
-    opened_.store.reset();
-    opened_.db.reset();
-  }
-  store::Store& store() { return *opened_.store; }
   std::unique_ptr<renkei::testing::RawDb> Raw() {
     return renkei::testing::RawDb::Open(GetParam(), opened_.db->url());
   }
@@ -64,7 +56,6 @@ class AuditLogTest : public ::testing::TestWithParam<Engine> {
     ASSERT_TRUE(MustVerify().ok);
   }
 
-  renkei::testing::OpenedStore opened_;
   SystemClock clock_;
 };
 

@@ -42,6 +42,19 @@ inline audit::AuditEntry TestEntry(std::string_view tag, std::string_view patien
   return e;
 }
 
+// A fixture with a fresh migrated store per test on the engine of its parameter.
+class EngineStoreTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override { opened_ = OpenStore(GetParam()); }
+  void TearDown() override {
+    opened_.store.reset();
+    opened_.db.reset();
+  }
+  store::Store& store() { return *opened_.store; }
+
+  OpenedStore opened_;
+};
+
 inline std::string EngineParamName(const ::testing::TestParamInfo<Engine>& info) {
   return EngineName(info.param);
 }

@@ -14,17 +14,8 @@
 namespace renkei::audit {
 namespace {
 
-using renkei::testing::Engine;
-
-class PatientIndexTest : public ::testing::TestWithParam<Engine> {
+class PatientIndexTest : public renkei::testing::EngineStoreTest {
  protected:
-  void SetUp() override { opened_ = renkei::testing::OpenStore(GetParam()); }
-  void TearDown() override {
-    opened_.store.reset();
-    opened_.db.reset();
-  }
-  store::Store& store() { return *opened_.store; }
-
   // Entries for patients pat-0..pat-(patients-1) in turn; every fifth is about no patient.
   void Append(int n, int patients) {
     AuditLog log(store(), clock_);
@@ -74,7 +65,6 @@ class PatientIndexTest : public ::testing::TestWithParam<Engine> {
     return std::stoll(raw->QueryOne("SELECT COUNT(*) FROM audit_patient"));
   }
 
-  renkei::testing::OpenedStore opened_;
   SystemClock clock_;
   int appended_ = 0;
 };
